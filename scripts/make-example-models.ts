@@ -1,0 +1,92 @@
+// Writes Triton-style example model repositories under examples/models/.
+// Usage: npx tsx scripts/make-example-models.ts [outDir]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { addSubModel, classifierModel, stringAddSubModel } from '../src/tools/onnx/models.ts';
+
+export interface ExampleModel {
+  name: string;
+  summary: string;
+  /** Relative path inside the model's directory -> file contents. */
+  files: Record<string, Uint8Array | string>;
+}
+
+function tensorConfig(kind: 'input' | 'output', names: string[], dataType: string, dims: number[], extra = ''): string {
+  const entries = names.map(
+    (name) =>
+      `  {\n    name: "${name}"\n    data_type: ${dataType}\n    dims: [ ${dims.join(', ')} ]\n${extra}  }`,
+  );
+  return `${kind} [\n${entries.join(',\n')}\n]\n`;
+}
+
+const ADD_SUB_CONFIG =
+  'name: "add_sub"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n' +
+  tensorConfig('input', ['INPUT0', 'INPUT1'], 'TYPE_FP32', [16]) +
+  tensorConfig('output', ['OUTPUT0', 'OUTPUT1'], 'TYPE_FP32', [16]) +
+  'dynamic_batching { }\n';
+
+const SIMPLE_STRING_CONFIG =
+  'name: "simple_string"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n' +
+  tensorConfig('input', ['INPUT0', 'INPUT1'], 'TYPE_STRING', [16]) +
+  tensorConfig('output', ['OUTPUT0', 'OUTPUT1'], 'TYPE_STRING', [16]);
+
+const CLASSIFIER_CONFIG =
+  'name: "classifier"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n' +
+  tensorConfig('input', ['INPUT0'], 'TYPE_FP32', [4]) +
+  tensorConfig('output', ['OUTPUT0'], 'TYPE_FP32', [5], '    label_filename: "labels.txt"\n');
+
+const LABELS = ['cat', 'dog', 'bird', 'fish', 'horse'];
+
+export function exampleModels(): ExampleModel[] {
+  return [
+    {
+      name: 'add_sub',
+      summary: 'FP32 [-1,16] x2 -> sum, difference; dynamic batching',
+      files: { 'config.pbtxt': ADD_SUB_CONFIG, '1/model.onnx': addSubModel() },
+    },
+    {
+      name: 'simple_string',
+      summary: 'STRING [-1,16] x2 (decimal integers) -> sum, difference as strings',
+      files: { 'config.pbtxt': SIMPLE_STRING_CONFIG, '1/model.onnx': stringAddSubModel() },
+    },
+    {
+      name: 'classifier',
+      summary: 'FP32 [-1,4] -> softmax over 5 labelled classes',
+      files: {
+        'config.pbtxt': CLASSIFIER_CONFIG,
+        'labels.txt': LABELS.join('\n') + '\n',
+        '1/model.onnx': classifierModel(),
+      },
+    },
+    {
+      name: 'auto_complete',
+      summary: 'FP32 [-1,4] add/sub with no config.pbtxt (config derived by the server)',
+      files: { '1/model.onnx': addSubModel({ type: 'float32', dims: ['batch', 4] }) },
+    },
+  ];
+}
+
+function byteLength(data: Uint8Array | string): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+}
+
+export function writeExampleModels(outDir: string): void {
+  for (const model of exampleModels()) {
+    let bytes = 0;
+    for (const [rel, data] of Object.entries(model.files)) {
+      const path = join(outDir, model.name, rel);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, data);
+      bytes += byteLength(data);
+    }
+    const names = Object.keys(model.files).sort().join(', ');
+    console.log(`${model.name.padEnd(14)} ${String(bytes).padStart(6)} B  [${names}]  ${model.summary}`);
+  }
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(resolve(invokedPath)).href) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  writeExampleModels(resolve(process.argv[2] ?? join(root, 'examples', 'models')));
+}

@@ -1,0 +1,54 @@
+import { fromText } from '@bufbuild/protobuf/txtpb';
+import { invalidArg } from '../errors.ts';
+import { type ModelConfig, ModelConfigSchema } from './gen/model_config_pb.ts';
+
+/**
+ * Parses config.pbtxt (protobuf text format) with the maintained txtpb codec. Its errors carry
+ * no position, so on failure we locate the error by re-parsing prefixes of the text: the first
+ * prefix that fails with the same message ends at the offending token.
+ */
+export function parseConfigText(text: string, path = 'config.pbtxt'): ModelConfig {
+  try {
+    return fromText(ModelConfigSchema, text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const { line, column } = locateError(text, message);
+    throw invalidArg(`failed to read text proto from ${path}: line ${line}, column ${column}: ${message}`);
+  }
+}
+
+function failsWith(text: string, message: string): boolean {
+  try {
+    fromText(ModelConfigSchema, text);
+    return false;
+  } catch (e) {
+    return (e as Error).message === message;
+  }
+}
+
+/** Returns the 1-based line and column of the token where parsing `text` fails with `message`. */
+export function locateError(text: string, message: string): { line: number; column: number } {
+  const lines = text.split('\n');
+  let prefix = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const upTo = prefix + line;
+    if (failsWith(upTo, message)) {
+      for (let c = 1; c <= line.length; c++) {
+        if (failsWith(prefix + line.slice(0, c), message)) return { line: i + 1, column: tokenStart(line, c) };
+      }
+      return { line: i + 1, column: 1 };
+    }
+    prefix = `${upTo}\n`;
+  }
+  return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
+}
+
+/** The 1-based column where the token that ends at `end` (exclusive, 1-based count) begins. */
+function tokenStart(line: string, end: number): number {
+  let i = end - 1;
+  const isWord = (ch: string) => /[\w."'-]/.test(ch);
+  if (!isWord(line[i] ?? '')) return i + 1;
+  while (i > 0 && isWord(line[i - 1]!)) i--;
+  return i + 1;
+}

@@ -1,0 +1,14 @@
+export * from './types.ts';
+export * from './errors.ts';
+export { type Clock, realClock } from './clock.ts';
+export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
+export type { BackendInstance, ExecOutcome, ExecRequest, ExecResult, ExecTiming, ExecutionBackend, InstanceSpec, ModelSource } from './backend/backend.ts';
+export { InferenceServer, type RepositoryMount, type ServerOptions, NEREID_VERSION } from './server.ts';
+export type { ControlMode, IndexEntry, LoadOptions } from './lifecycle/model-manager.ts';
+export type { DirEntry, FileStat, RepositoryDriver } from './repository/driver.ts';
+export { joinPath } from './repository/driver.ts';
+export { completeFromModelIO, type TensorSpec } from './config/complete.ts';
+export { parseConfigText } from './config/parse.ts';
+export { configFromJson, configToJson } from './config/json.ts';
+export { mergeInputs, splitOutputs } from './scheduling/batch.ts';
+export type { ModelConfig } from './config/gen/model_config_pb.ts';

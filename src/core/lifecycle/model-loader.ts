@@ -1,0 +1,124 @@
+import { clone, create } from '@bufbuild/protobuf';
+import type { BackendInstance, InstanceSpec, ModelSource } from '../backend/backend.ts';
+import type { BackendRegistry } from '../backend/registry.ts';
+import type { Clock } from '../clock.ts';
+import { dynamicBatching } from '../config/accessors.ts';
+import { completeBackendFields, normalizeConfig } from '../config/complete.ts';
+import { type ModelConfig, ModelConfigSchema, ModelInstanceGroup_Kind } from '../config/gen/model_config_pb.ts';
+import { parseConfigText } from '../config/parse.ts';
+import { validateConfig } from '../config/validate.ts';
+import { invalidArg, isServerError, unsupported } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { type ModelId, ModelVersion } from '../model/model-version.ts';
+import { joinPath } from '../repository/driver.ts';
+import type { Repository } from '../repository/repository.ts';
+import { InstanceScheduler } from '../scheduling/instance-scheduler.ts';
+import { ModelStats } from '../stats/model-stats.ts';
+import { selectVersions } from './versions.ts';
+
+export interface LoaderContext {
+  backends: BackendRegistry;
+  clock: Clock;
+  log: Logger;
+  /** GPUs the execution backends can use. */
+  gpuCount: number;
+  /** CPU cores, to size intra-op threads per instance. */
+  cpuCount: number;
+  /** Fill missing config fields from the model file (Triton's default). */
+  autoComplete: boolean;
+  /** --model-config-name: use <model>/configs/<name>.pbtxt when present. */
+  configName?: string;
+}
+
+/** A model's configuration as read from the repository (or override), before per-version completion. */
+export interface ModelPlan {
+  config: ModelConfig;
+  versions: number[];
+}
+
+/** Reads config and version directories and picks the versions to load (Triton's model "poll"). */
+export async function planModel(ctx: LoaderContext, repo: Repository, name: string, override?: ModelConfig): Promise<ModelPlan> {
+  const dir = await repo.readModelDirectory(name, ctx.configName);
+  let config: ModelConfig;
+  if (override) config = clone(ModelConfigSchema, override);
+  else if (dir.configText !== undefined) config = parseConfigText(dir.configText, `${repo.label}/${dir.configPath}`);
+  else if (ctx.autoComplete) config = create(ModelConfigSchema);
+  else throw invalidArg(`model configuration file '${repo.label}/${dir.configPath}' is missing and auto-complete is disabled (--disable-auto-complete-config)`);
+  completeBackendFields(config, name, dir.firstVersionFiles);
+  normalizeConfig(config, { gpuCount: ctx.gpuCount });
+  return { config, versions: selectVersions(config, dir.versions, ctx.log) };
+}
+
+/** Builds one servable version: auto-complete, validation, labels, instances, scheduler. */
+export async function loadVersion(ctx: LoaderContext, repo: Repository, id: ModelId, plan: ModelPlan, version: number): Promise<ModelVersion> {
+  const config = clone(ModelConfigSchema, plan.config);
+  const modelDir = joinPath(id.name);
+  const versionDir = joinPath(id.name, String(version));
+  const driver = repo.driver;
+  const source: ModelSource = {
+    namespace: id.namespace,
+    name: id.name,
+    version,
+    config,
+    readFile: (p) => driver.read(joinPath(versionDir, p)),
+    readModelFile: (p) => driver.read(joinPath(modelDir, p)),
+    localPath: driver.localPath ? (p) => driver.localPath!(joinPath(versionDir, p)) : undefined,
+    log: ctx.log,
+  };
+  if (config.platform === 'ensemble') throw unsupported(`ensemble models are loaded by the model manager`);
+  const backend = ctx.backends.get(config.backend, id.name);
+  validateConfig(config, { gpuCount: ctx.gpuCount, checkIO: false });
+  if (ctx.autoComplete && backend.autoComplete) await backend.autoComplete(source);
+  normalizeConfig(config, { gpuCount: ctx.gpuCount });
+  validateConfig(config, { gpuCount: ctx.gpuCount });
+  const labels = await readLabels(source, config);
+  const instances = await createInstances(ctx, source, config, backend);
+  const stats = new ModelStats();
+  const batching = dynamicBatching(config) !== undefined && config.maxBatchSize > 1;
+  const scheduler = new InstanceScheduler({ instances, clock: ctx.clock, stats, maxBatchSize: batching ? config.maxBatchSize : 1 });
+  const devices = [...new Set(instances.map((i) => i.device))].join(',');
+  return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details: { device: devices } });
+}
+
+async function readLabels(source: ModelSource, config: ModelConfig): Promise<Map<string, string[]>> {
+  const labels = new Map<string, string[]>();
+  for (const out of config.output) {
+    if (!out.labelFilename) continue;
+    let path: string;
+    try {
+      path = joinPath(out.labelFilename);
+    } catch {
+      throw unsupported(`label file path '${out.labelFilename}' for output '${out.name}' in model '${config.name}' is outside model directory`);
+    }
+    try {
+      const text = new TextDecoder().decode(await source.readModelFile(path));
+      const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+      if (lines[lines.length - 1] === '') lines.pop();
+      labels.set(out.name, lines);
+    } catch (e) {
+      if (isServerError(e) && e.code === 'NOT_FOUND') throw invalidArg(`unable to read label file '${out.labelFilename}' for output '${out.name}' of model '${config.name}': file not found`);
+      throw e;
+    }
+  }
+  return labels;
+}
+
+async function createInstances(ctx: LoaderContext, source: ModelSource, config: ModelConfig, backend: ReturnType<BackendRegistry['get']>): Promise<BackendInstance[]> {
+  const specs: InstanceSpec[] = [];
+  for (const g of config.instanceGroup) {
+    const kind = g.kind === ModelInstanceGroup_Kind.GPU ? 'GPU' : g.kind === ModelInstanceGroup_Kind.MODEL ? 'MODEL' : 'CPU';
+    const devices = kind === 'GPU' ? (g.gpus.length > 0 ? g.gpus : [0]) : [0];
+    for (const deviceId of devices) {
+      for (let i = 0; i < g.count; i++) specs.push({ name: `${g.name}_${specs.length}`, kind, deviceId });
+    }
+  }
+  const threads = Math.max(1, Math.floor(ctx.cpuCount / Math.max(1, specs.length)));
+  const settled = await Promise.allSettled(specs.map((s) => backend.createInstance(source, { ...s, threads })));
+  const created = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(created.map((i) => i.dispose()));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return created;
+}

@@ -1,0 +1,124 @@
+import type { BackendInstance, ExecRequest } from '../backend/backend.ts';
+import type { Clock } from '../clock.ts';
+import { elapsedNs } from '../clock.ts';
+import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import { internal, toServerError } from '../errors.ts';
+import type { Scheduler } from '../scheduling/scheduler.ts';
+import { ModelStats } from '../stats/model-stats.ts';
+import type { InferRequest, InferResponse, NamedTensor, Tensor } from '../types.ts';
+import { classify } from './classification.ts';
+import { reshapeInputs, restoreOutput } from './reshape.ts';
+import { checkRequest } from './validate-request.ts';
+
+export interface ModelId {
+  namespace: string;
+  name: string;
+}
+
+export interface ModelVersionInit {
+  id: ModelId;
+  version: number;
+  config: ModelConfig;
+  labels: Map<string, string[]>;
+  instances: BackendInstance[];
+  scheduler: Scheduler;
+  stats: ModelStats;
+  clock: Clock;
+  /** Extra per-version details for metadata (execution provider, fallback reason). */
+  details?: Record<string, string>;
+}
+
+/**
+ * One loaded, servable model version. Requests hold a reference while in flight; a retired
+ * version releases its instances only after the last reference is dropped.
+ */
+export class ModelVersion {
+  readonly id: ModelId;
+  readonly version: number;
+  readonly config: ModelConfig;
+  readonly stats: ModelStats;
+  readonly details: Record<string, string>;
+  private readonly init: ModelVersionInit;
+  private refs = 0;
+  private retired?: Promise<void>;
+  private released?: () => void;
+
+  constructor(init: ModelVersionInit) {
+    this.init = init;
+    this.id = init.id;
+    this.version = init.version;
+    this.config = init.config;
+    this.stats = init.stats;
+    this.details = init.details ?? {};
+  }
+
+  static newStats(): ModelStats {
+    return new ModelStats();
+  }
+
+  acquire(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    this.refs--;
+    if (this.refs === 0 && this.released) this.released();
+  }
+
+  get inFlight(): number {
+    return this.refs;
+  }
+
+  /** Stops scheduling and disposes instances once no request holds this version. */
+  retire(): Promise<void> {
+    this.retired ??= (async () => {
+      if (this.refs > 0) await new Promise<void>((r) => (this.released = r));
+      await this.init.scheduler.stop();
+      await Promise.allSettled(this.init.instances.map((i) => i.dispose()));
+    })();
+    return this.retired;
+  }
+
+  async infer(req: InferRequest): Promise<InferResponse> {
+    const { clock } = this.init;
+    const start = clock.now();
+    try {
+      const checked = checkRequest(this.config, req);
+      const exec: ExecRequest = { inputs: reshapeInputs(this.config, checked.inputs as Map<string, Tensor>), outputs: checked.outputs, parameters: req.parameters };
+      const r = await this.init.scheduler.enqueue({
+        exec,
+        batchSize: this.config.maxBatchSize > 0 ? checked.batchSize : 1,
+        id: req.id,
+        signal: req.signal,
+        priority: numberParam(req, 'priority'),
+        timeoutUs: numberParam(req, 'timeout'),
+      });
+      const outputs = this.responseOutputs(req, checked.outputs, r.result.outputs);
+      const end = clock.now();
+      this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.config.maxBatchSize > 0 ? checked.batchSize : 1, clock.wallNow());
+      const res: InferResponse = { model_name: this.id.name, model_version: String(this.version), outputs };
+      if (req.id) res.id = req.id;
+      if (r.result.parameters) res.parameters = r.result.parameters;
+      return res;
+    } catch (e) {
+      this.stats.recordFailure(elapsedNs(start, clock.now()));
+      throw toServerError(e);
+    }
+  }
+
+  private responseOutputs(req: InferRequest, names: string[], produced: Map<string, Tensor>): NamedTensor[] {
+    const classes = new Map((req.outputs ?? []).map((o) => [o.name, o.classification]));
+    return names.map((name) => {
+      const t = produced.get(name);
+      if (!t) throw internal(`model '${this.id.name}' did not produce output '${name}'`);
+      const out = restoreOutput(this.config, name, t);
+      const k = classes.get(name);
+      return { name, ...(k ? classify(out, k, this.config.maxBatchSize > 0, this.init.labels.get(name)) : out) };
+    });
+  }
+}
+
+function numberParam(req: InferRequest, key: string): number | undefined {
+  const v = req.parameters?.[key];
+  return typeof v === 'number' ? v : undefined;
+}

@@ -1,0 +1,241 @@
+import type { ExecutionBackend } from './backend/backend.ts';
+import { BackendRegistry } from './backend/registry.ts';
+import { type Clock, realClock } from './clock.ts';
+import { clientShape, protocolType } from './config/accessors.ts';
+import { configToJson } from './config/json.ts';
+import { internal, invalidArg, serverError, unavailable } from './errors.ts';
+import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
+import { type Logger, silentLogger } from './log.ts';
+import type { ModelVersion } from './model/model-version.ts';
+import { requestPrefix } from './model/validate-request.ts';
+import type { RepositoryDriver } from './repository/driver.ts';
+import { Repository } from './repository/repository.ts';
+import type { InferRequest, InferResponse } from './types.ts';
+
+export const NEREID_VERSION = '0.1.0';
+
+export const EXTENSIONS = [
+  'classification',
+  'model_repository',
+  'model_repository(unload_dependents)',
+  'schedule_policy',
+  'model_configuration',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+] as const;
+
+export interface RepositoryMount {
+  driver: RepositoryDriver;
+  /** Namespace under --model-namespacing (directory name, or NAME in NAME=DIR). */
+  namespace?: string;
+  /** How logs name it (path or URL). */
+  label?: string;
+}
+
+export interface ServerOptions {
+  /** Server name reported by GET /v2 (--id). */
+  id?: string;
+  repositories: RepositoryMount[];
+  backends: ExecutionBackend[];
+  controlMode?: ControlMode;
+  namespacing?: boolean;
+  strictReadiness?: boolean;
+  autoComplete?: boolean;
+  /** EXPLICIT mode: models to load at startup ('*' = all). */
+  startupModels?: string[];
+  exitOnError?: boolean;
+  configName?: string;
+  loadConcurrency?: number;
+  gpuCount?: number;
+  cpuCount?: number;
+  clock?: Clock;
+  log?: Logger;
+  createOverrideStore?: () => Promise<RepositoryDriver>;
+}
+
+type ServerState = 'initializing' | 'ready' | 'exiting' | 'failed';
+
+/**
+ * The platform-free inference server: model lifecycle, inference and the KServe v2 operations.
+ * Transports (HTTP, worker) call into it; platforms construct it with drivers and backends.
+ */
+export class InferenceServer {
+  readonly name: string;
+  readonly manager: ModelManager;
+  readonly log: Logger;
+  readonly clock: Clock;
+  private readonly backends = new BackendRegistry();
+  private state: ServerState = 'initializing';
+  private inflight = 0;
+  private idle?: () => void;
+
+  private readonly opts: ServerOptions;
+
+  constructor(opts: ServerOptions) {
+    this.opts = opts;
+    this.name = opts.id ?? 'nereid';
+    this.log = opts.log ?? silentLogger;
+    this.clock = opts.clock ?? realClock;
+    for (const b of opts.backends) this.backends.register(b);
+    const repositories = opts.repositories.map((r, i) => new Repository(r.namespace ?? `repository${i}`, r.driver, r.label ?? r.driver.name));
+    const seen = new Set<string>();
+    for (const r of repositories) {
+      if (opts.namespacing && seen.has(r.namespace)) {
+        throw invalidArg(`two model repositories have the namespace '${r.namespace}'; name them with --model-repository NAME=DIR`);
+      }
+      seen.add(r.namespace);
+    }
+    this.manager = new ModelManager({
+      repositories,
+      namespacing: opts.namespacing ?? false,
+      mode: opts.controlMode ?? 'none',
+      backends: this.backends,
+      clock: this.clock,
+      log: this.log,
+      gpuCount: opts.gpuCount ?? 0,
+      cpuCount: opts.cpuCount ?? 1,
+      autoComplete: opts.autoComplete ?? true,
+      configName: opts.configName,
+      loadConcurrency: opts.loadConcurrency,
+      createOverrideStore: opts.createOverrideStore,
+    });
+  }
+
+  /** Loads the startup models. With exit-on-error (default) any failure rejects. */
+  async start(): Promise<void> {
+    const failures = await this.manager.startup(this.opts.startupModels ?? []);
+    if (failures.length > 0) {
+      for (const f of failures) this.log.error(f);
+      if (this.opts.exitOnError ?? true) {
+        this.state = 'failed';
+        await this.manager.shutdown();
+        throw internal(`failed to load all models`);
+      }
+    }
+    this.state = 'ready';
+  }
+
+  isLive(): boolean {
+    return this.state === 'ready' || this.state === 'exiting';
+  }
+
+  isReady(): boolean {
+    if (this.state !== 'ready') return false;
+    return !(this.opts.strictReadiness ?? true) || this.manager.allModelsReady();
+  }
+
+  get exiting(): boolean {
+    return this.state === 'exiting';
+  }
+
+  metadata(): { name: string; version: string; extensions: string[] } {
+    return { name: this.name, version: NEREID_VERSION, extensions: [...EXTENSIONS] };
+  }
+
+  modelMetadata(model: string, version?: string): Record<string, unknown> {
+    return this.withVersion(model, version, (mv) => {
+      const c = mv.config;
+      const versions = version ? [String(mv.version)] : this.readyVersions(model);
+      const io = (list: typeof c.input | typeof c.output) => list.map((t) => ({ name: t.name, datatype: protocolType(t.dataType), shape: clientShape(c, t) }));
+      return { name: mv.id.name, versions, platform: c.platform || c.backend, inputs: io(c.input), outputs: io(c.output) };
+    });
+  }
+
+  modelReady(model: string, version?: string): boolean {
+    return this.withVersion(model, version, () => true);
+  }
+
+  modelConfig(model: string, version?: string): Record<string, unknown> {
+    return this.withVersion(model, version, (mv) => configToJson(mv.config));
+  }
+
+  modelStats(model?: string, version?: string): { model_stats: Record<string, unknown>[] } {
+    if (!model) {
+      const all = [...this.manager.servingVersions()].sort((a, b) => (a.id.name === b.id.name ? a.version - b.version : a.id.name < b.id.name ? -1 : 1));
+      return { model_stats: all.map((mv) => mv.stats.toJson(mv.id.name, String(mv.version))) };
+    }
+    let rec;
+    try {
+      rec = this.manager.find(model);
+    } catch {
+      throw invalidArg(`requested model '${model}' is not available`);
+    }
+    const serving = [...rec.versions.entries()].filter(([v, vr]) => vr.state === 'READY' && vr.serving && (!version || String(v) === version));
+    if (serving.length === 0) {
+      throw invalidArg(version ? `requested model version is not available for model '${model}'` : `requested model '${model}' is not available`);
+    }
+    return { model_stats: serving.sort((a, b) => a[0] - b[0]).map(([v, vr]) => vr.serving!.stats.toJson(rec.id.name, String(v))) };
+  }
+
+  async infer(req: InferRequest): Promise<InferResponse> {
+    if (this.state === 'exiting') {
+      throw unavailable(`${requestPrefix(req.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`);
+    }
+    const mv = this.manager.acquire(req.model, req.version);
+    this.inflight++;
+    try {
+      return await mv.infer(req);
+    } finally {
+      mv.release();
+      if (--this.inflight === 0) this.idle?.();
+    }
+  }
+
+  index(readyOnly = false): Promise<IndexEntry[]> {
+    return this.manager.index(readyOnly);
+  }
+
+  load(model: string, opts?: LoadOptions): Promise<void> {
+    this.assertNotExiting();
+    return this.manager.load(model, opts);
+  }
+
+  unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void> {
+    this.assertNotExiting();
+    return this.manager.unload(model, opts);
+  }
+
+  /** Requests currently being served. */
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  /**
+   * Graceful stop: readiness turns false at once, new requests are refused, in-flight requests
+   * get up to `timeoutMs` to finish, then every model is unloaded.
+   */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (this.state === 'exiting') return;
+    this.state = 'exiting';
+    if (this.inflight > 0) {
+      let timer: unknown;
+      await Promise.race([
+        new Promise<void>((r) => (this.idle = r)),
+        new Promise<void>((r) => (timer = this.clock.setTimeout(r, timeoutMs))),
+      ]);
+      this.clock.clearTimeout(timer);
+      if (this.inflight > 0) this.log.warn(`Timeout ${Math.round(timeoutMs / 1000)}: Found ${this.inflight} in-flight inferences`);
+    }
+    await this.manager.shutdown();
+    await this.backends.dispose();
+  }
+
+  private assertNotExiting(): void {
+    if (this.state === 'exiting') throw serverError('UNAVAILABLE', 'Server exiting');
+  }
+
+  private withVersion<T>(model: string, version: string | undefined, fn: (mv: ModelVersion) => T): T {
+    const mv = this.manager.acquire(model, version);
+    try {
+      return fn(mv);
+    } finally {
+      mv.release();
+    }
+  }
+
+  private readyVersions(model: string): string[] {
+    const rec = this.manager.find(model);
+    return [...rec.versions.entries()].filter(([, vr]) => vr.state === 'READY').map(([v]) => v).sort((a, b) => a - b).map(String);
+  }
+}

@@ -1,0 +1,79 @@
+/** KServe v2 / Triton tensor data types (protocol names). */
+export type DataType =
+  | 'BOOL'
+  | 'UINT8'
+  | 'UINT16'
+  | 'UINT32'
+  | 'UINT64'
+  | 'INT8'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'FP16'
+  | 'FP32'
+  | 'FP64'
+  | 'BYTES'
+  | 'BF16';
+
+export type TypedArray =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | BigUint64Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
+
+/**
+ * Tensor contents. Numeric types use the matching typed array; BOOL uses Uint8Array (0/1);
+ * FP16 and BF16 keep their raw 16-bit patterns in a Uint16Array; BYTES is a list of byte strings.
+ */
+export type TensorData = TypedArray | Uint8Array[];
+
+export interface Tensor {
+  datatype: DataType;
+  shape: number[];
+  data: TensorData;
+}
+
+export interface NamedTensor extends Tensor {
+  name: string;
+  parameters?: Parameters;
+}
+
+export type ParamValue = string | number | boolean | bigint;
+export type Parameters = Record<string, ParamValue>;
+
+/** An output the client asked for. `classification` > 0 asks for the top-K classes. */
+export interface RequestedOutput {
+  name: string;
+  classification?: number;
+  parameters?: Parameters;
+}
+
+export interface InferRequest {
+  /** Model name, possibly qualified as NAMESPACE::MODEL. */
+  model: string;
+  /** Requested version; empty/undefined means "latest ready". */
+  version?: string;
+  id?: string;
+  parameters?: Parameters;
+  inputs: NamedTensor[];
+  /** Undefined means all outputs of the model. */
+  outputs?: RequestedOutput[];
+  /** Raw binary request: the whole body is the data of the model's single input. */
+  rawInput?: Uint8Array;
+  /** Aborted when the client goes away; queued work is dropped. */
+  signal?: AbortSignal;
+}
+
+export interface InferResponse {
+  id?: string;
+  model_name: string;
+  model_version: string;
+  parameters?: Parameters;
+  outputs: NamedTensor[];
+}

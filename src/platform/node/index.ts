@@ -1,0 +1,44 @@
+import { mkdtemp } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { type ExecutionBackend, InferenceServer, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
+import { fsNode } from '../drivers/fs-node.ts';
+import { type CudaStatus, detectCuda, ortNodeBackend } from './ort-node.ts';
+
+export * from '../../core/index.ts';
+export { createHttpApp } from '../../transports/http/app.ts';
+export { serve, type RunningServer, type ServeOptions } from './serve.ts';
+export { fsNode } from '../drivers/fs-node.ts';
+export { memory } from '../drivers/memory.ts';
+
+export interface NodeServerOptions extends Omit<ServerOptions, 'repositories' | 'backends'> {
+  /** Repository directories, as `DIR` or `NAME=DIR` (NAME is the namespace). */
+  modelRepositories: (string | RepositoryMount)[];
+  /** Backends in addition to onnxruntime-node. */
+  backends?: ExecutionBackend[];
+  /** Skip CUDA detection (CPU only). */
+  cuda?: CudaStatus;
+}
+
+/** Parses `NAME=DIR` or `DIR` into a mounted file-system repository. */
+export function repositoryMount(spec: string): RepositoryMount {
+  const eq = spec.indexOf('=');
+  const named = eq > 0 && !spec.slice(0, eq).includes('/');
+  const dir = resolve(named ? spec.slice(eq + 1) : spec);
+  return { driver: fsNode({ root: dir }), namespace: named ? spec.slice(0, eq) : basename(dir), label: dir };
+}
+
+/** The Node composition root: file-system repositories, onnxruntime-node, temp-dir overrides. */
+export async function createServer(opts: NodeServerOptions): Promise<InferenceServer> {
+  const cpuCount = opts.cpuCount ?? availableParallelism();
+  const cuda = opts.cuda ?? (await detectCuda(opts.log));
+  const repositories = opts.modelRepositories.map((r) => (typeof r === 'string' ? repositoryMount(r) : r));
+  return new InferenceServer({
+    ...opts,
+    repositories,
+    cpuCount,
+    gpuCount: cuda.available ? cuda.deviceCount : 0,
+    backends: [ortNodeBackend({ cpuCount, cuda }), ...(opts.backends ?? [])],
+    createOverrideStore: async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) }),
+  });
+}

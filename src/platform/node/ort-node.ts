@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { ExecutionBackend, Logger } from '../../core/index.ts';
+import type { OrtTensorCtor } from '../ort/convert.ts';
+import { createOrtBackend, type ProviderChoice } from '../ort/session-backend.ts';
+
+export interface CudaStatus {
+  available: boolean;
+  /** Why CUDA is not used, when it is not. */
+  reason?: string;
+  deviceCount: number;
+}
+
+export interface OrtNodeOptions {
+  cpuCount: number;
+  cuda: CudaStatus;
+}
+
+/**
+ * onnxruntime-node as Nereid's `onnxruntime` backend. KIND_GPU instances ask for the CUDA
+ * execution provider on their device and fall back to CPU (logged once per model) when CUDA
+ * is not usable here. onnxruntime-node runs sessions on the JavaScript thread, so each session
+ * gets every core for its intra-op thread pool.
+ */
+export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
+  const cpu: ProviderChoice = { providers: ['cpu'], device: 'cpu' };
+  const warned = new Set<string>();
+  return createOrtBackend({
+    Tensor: ort.Tensor as unknown as OrtTensorCtor,
+    createSession: (model, options) =>
+      typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options),
+    providers(spec, source) {
+      if (spec.kind !== 'GPU') return [cpu];
+      if (!opts.cuda.available) {
+        const key = `${source.namespace}::${source.name}`;
+        if (!warned.has(key)) {
+          warned.add(key);
+          source.log.warn(`model '${source.name}': KIND_GPU requested, falling back to CPU: ${opts.cuda.reason}`);
+        }
+        return [cpu];
+      }
+      return [{ providers: [{ name: 'cuda', deviceId: spec.deviceId }], device: `cuda:${spec.deviceId}` }, cpu];
+    },
+    threads: () => opts.cpuCount,
+  });
+}
+
+/** Where onnxruntime-node keeps its native libraries (the CUDA provider must be copied there). */
+export function ortNativeDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * Detects whether the CUDA execution provider can work: its library must sit next to
+ * onnxruntime-node's binding (see README "CUDA"), and the driver must report a GPU.
+ */
+export async function detectCuda(log?: Logger): Promise<CudaStatus> {
+  if (process.env.NEREID_DISABLE_CUDA === '1') return { available: false, reason: 'CUDA disabled by NEREID_DISABLE_CUDA=1', deviceCount: 0 };
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { available: false, reason: `onnxruntime-node has no CUDA provider for ${process.platform}/${process.arch}`, deviceCount: 0 };
+  }
+  const lib = join(ortNativeDir(), 'libonnxruntime_providers_cuda.so');
+  if (!existsSync(lib)) {
+    return { available: false, reason: `the CUDA execution provider is not installed (${lib} is missing; see README "CUDA")`, deviceCount: 0 };
+  }
+  const count = await new Promise<number>((resolve) => {
+    execFile('nvidia-smi', ['-L'], { timeout: 10_000 }, (err, stdout) => resolve(err ? 0 : stdout.split('\n').filter((l) => l.startsWith('GPU ')).length));
+  });
+  if (count === 0) return { available: false, reason: 'no NVIDIA GPU found (nvidia-smi -L lists none)', deviceCount: 0 };
+  log?.info(`CUDA execution provider found; ${count} GPU(s)`);
+  return { available: true, deviceCount: count };
+}

@@ -1,0 +1,112 @@
+import type { InferenceSession } from 'onnxruntime-common';
+import {
+  type BackendInstance,
+  completeFromModelIO,
+  type ExecRequest,
+  type ExecutionBackend,
+  type InstanceSpec,
+  invalidArg,
+  mergeInputs,
+  type ModelSource,
+  splitOutputs,
+  type TensorSpec,
+} from '../../core/index.ts';
+import { fromOrt, type OrtTensorCtor, ortTypeToDataType, toOrt } from './convert.ts';
+
+type ProviderConfig = InferenceSession.ExecutionProviderConfig;
+
+/** One way to run an instance: the execution providers to ask for and how to name the device. */
+export interface ProviderChoice {
+  providers: ProviderConfig[];
+  device: string;
+}
+
+/** What differs between onnxruntime-node and onnxruntime-web. */
+export interface OrtRuntime {
+  Tensor: OrtTensorCtor;
+  createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession>;
+  /** Provider choices for an instance, best first; later ones are fallbacks. */
+  providers(spec: InstanceSpec, source: ModelSource): ProviderChoice[];
+  /** Intra-op threads for a session. */
+  threads(spec: InstanceSpec): number;
+}
+
+const now = () => performance.now();
+const ns = (ms: number) => Math.round(ms * 1e6);
+
+/** The `onnxruntime` execution backend over any onnxruntime JS package. */
+export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
+  const warned = new Set<string>();
+  const modelInput = async (source: ModelSource): Promise<string | Uint8Array> => {
+    const file = source.config.defaultModelFilename || 'model.onnx';
+    return source.localPath?.(file) ?? (await source.readFile(file));
+  };
+  return {
+    name: 'onnxruntime',
+    async autoComplete(source) {
+      const session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      try {
+        completeFromModelIO(source.config, { inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) });
+      } finally {
+        await session.release();
+      }
+    },
+    async createInstance(source, spec) {
+      const model = await modelInput(source);
+      const choices = rt.providers(spec, source);
+      const errors: string[] = [];
+      for (const choice of choices) {
+        try {
+          const session = await rt.createSession(model, {
+            executionProviders: choice.providers,
+            intraOpNumThreads: rt.threads(spec),
+            interOpNumThreads: 1,
+            graphOptimizationLevel: 'all',
+            logSeverityLevel: 3,
+          });
+          const key = `${source.namespace}::${source.name}`;
+          if (errors.length > 0 && !warned.has(key)) {
+            warned.add(key);
+            source.log.warn(`model '${source.name}': falling back to ${choice.device}: ${errors.join('; ')}`);
+          }
+          return ortInstance(rt, session, choice.device);
+        } catch (e) {
+          errors.push(`${choice.device} failed: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${errors.join('; ')}`);
+    },
+  };
+}
+
+function specs(meta: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
+  return meta.map((m) => {
+    if (!m.isTensor) throw invalidArg(`model value '${m.name}' is not a tensor`);
+    const datatype = ortTypeToDataType(m.type);
+    if (!datatype) throw invalidArg(`model tensor '${m.name}' has type '${m.type}', which is not supported`);
+    return { name: m.name, datatype, dims: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  });
+}
+
+function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string): BackendInstance {
+  return {
+    device,
+    async execute(requests: ExecRequest[]) {
+      const t0 = now();
+      const merged = mergeInputs(requests);
+      const feeds: Record<string, ReturnType<typeof toOrt>> = {};
+      for (const [name, t] of merged) feeds[name] = toOrt(rt.Tensor, name, t);
+      const t1 = now();
+      const out = await session.run(feeds, requests[0]!.outputs);
+      const t2 = now();
+      const outputs = new Map(Object.entries(out).map(([name, t]) => [name, fromOrt(name, t)]));
+      const sizes = requests.map((r) => r.inputs.values().next().value?.shape[0] ?? 1);
+      const results = splitOutputs(outputs, requests, sizes);
+      const t3 = now();
+      return { results, timing: { inputNs: ns(t1 - t0), inferNs: ns(t2 - t1), outputNs: ns(t3 - t2) } };
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}

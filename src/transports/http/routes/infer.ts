@@ -1,0 +1,45 @@
+import type { Context } from 'hono';
+import { invalidArg } from '../../../core/errors.ts';
+import { decodeInferRequest } from '../../../core/tensor/kserve-request.ts';
+import { binaryOutputs, encodeInferResponse } from '../../../core/tensor/kserve-response.ts';
+import { readBody } from '../body.ts';
+import { type RouteContext } from '../context.ts';
+import { toErrorResponse } from '../errors.ts';
+import { compressResponse, pickEncoding } from '../compression.ts';
+
+const HEADER_LENGTH = 'inference-header-content-length';
+
+/** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensors in, JSON or binary out. */
+export async function handleInfer(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
+  try {
+    const req = c.req.raw;
+    const body = await readBody(req, ctx.maxInputSize, true);
+    const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
+    const request = decodeInferRequest(body, { model, version, headerLength });
+    request.signal = req.signal;
+    const response = await ctx.server.infer(request);
+    const binaryDefault = request.parameters?.binary_data_output === true;
+    const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, binaryDefault));
+    const headers: Record<string, string> = {};
+    if (encoded.headerLength !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      headers[HEADER_LENGTH] = String(encoded.headerLength);
+    } else {
+      headers['content-type'] = 'application/json';
+    }
+    const encoding = pickEncoding(req.headers.get('accept-encoding'));
+    if (encoding) return compressResponse(encoded.body, encoding, headers);
+    return new Response(encoded.body as Uint8Array<ArrayBuffer>, { headers });
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}
+
+function parseHeaderLength(value: string | null, total: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (!/^-?\d+$/.test(v)) throw invalidArg(`Unable to parse Inference-Header-Content-Length, got: ${value}`);
+  const n = Number(v);
+  if (n < 0 || n > total) throw invalidArg(`inference header size should be in range (0, ${total}), got: ${value}`);
+  return n;
+}

@@ -1,0 +1,114 @@
+import type { Context, Hono } from 'hono';
+import { configFromJson } from '../../../core/config/json.ts';
+import { invalidArg } from '../../../core/errors.ts';
+import { joinPath } from '../../../core/repository/driver.ts';
+import { readBody } from '../body.ts';
+import { empty, json, type RouteContext } from '../context.ts';
+import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
+
+/** The model repository extension: index, load (with config/file overrides), unload. */
+export function repositoryRoutes(app: Hono, ctx: RouteContext): void {
+  const index = (c: Context) => (c.req.method === 'POST' ? handleIndex(c, ctx) : methodNotAllowed());
+  app.all('/v2/repository/index', index);
+  app.all('/v2/repository/:repo/index', index);
+  app.all('/v2/repository/models/:model/:action{load|unload}', (c) => {
+    if (c.req.method !== 'POST') return methodNotAllowed();
+    return c.req.param('action') === 'load' ? handleLoad(c, ctx) : handleUnload(c, ctx);
+  });
+  app.all('/v2/repository/:repo/models/:model/:action{load|unload}', (c) =>
+    c.req.method === 'POST' ? errorResponse(501, `'repository_name' specification is not supported`) : methodNotAllowed(),
+  );
+}
+
+async function readJsonBody(c: Context, ctx: RouteContext): Promise<Record<string, unknown>> {
+  const bytes = await readBody(c.req.raw, ctx.maxInputSize, false);
+  const text = new TextDecoder().decode(bytes).trim();
+  if (text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw invalidArg(`failed to parse the request JSON buffer: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArg('failed to parse the request JSON buffer: expected a JSON object');
+  return value as Record<string, unknown>;
+}
+
+async function handleIndex(c: Context, ctx: RouteContext): Promise<Response> {
+  try {
+    const body = await readJsonBody(c, ctx);
+    if ('ready' in body && typeof body.ready !== 'boolean') throw invalidArg(`Invalid value for 'ready': expected a boolean`);
+    return json(await ctx.server.index(body.ready === true));
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}
+
+async function handleLoad(c: Context, ctx: RouteContext): Promise<Response> {
+  try {
+    const model = c.req.param('model') ?? '';
+    const body = await readJsonBody(c, ctx);
+    const params = body.parameters;
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+      throw invalidArg(`Unable to parse 'parameters': attempt to access JSON non-object as object`);
+    }
+    let config;
+    const files = new Map<string, Uint8Array>();
+    for (const [key, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
+      if (typeof value !== 'string') throw invalidArg(`load parameter '${key}' must be a JSON string`);
+      if (key === 'config') config = parseConfigOverride(value);
+      else if (key.startsWith('file:')) files.set(checkFilePath(key.slice(5)), decodeBase64(key, value));
+      else throw invalidArg(`unexpected load parameter '${key}': expected 'config' or 'file:<version>/<path>'`);
+    }
+    await ctx.server.load(model, { config, files });
+    return empty(200);
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}
+
+async function handleUnload(c: Context, ctx: RouteContext): Promise<Response> {
+  try {
+    const model = c.req.param('model') ?? '';
+    const body = await readJsonBody(c, ctx);
+    const params = (body.parameters ?? {}) as Record<string, unknown>;
+    const flag = params.unload_dependents;
+    if (flag !== undefined && typeof flag !== 'boolean') {
+      throw invalidArg(`Unable to parse 'unload_dependents': attempt to access JSON non-boolean as boolean`);
+    }
+    await ctx.server.unload(model, { unloadDependents: flag === true });
+    return empty(200);
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}
+
+function parseConfigOverride(text: string) {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw invalidArg(`Invalid config override: ${(e as Error).message}`);
+  }
+  return configFromJson(value);
+}
+
+/** `file:` override paths stay inside the model directory: no '..', absolute paths or backslashes. */
+function checkFilePath(path: string): string {
+  if (path === '' || path.startsWith('/') || path.includes('\\') || path.split('/').includes('..') || /^[a-zA-Z]:/.test(path)) {
+    throw invalidArg(`invalid file override path '${path}': it must be a relative path inside the model directory`);
+  }
+  return joinPath(path);
+}
+
+function decodeBase64(key: string, value: string): Uint8Array {
+  let bin: string;
+  try {
+    bin = atob(value);
+  } catch {
+    throw invalidArg(`load parameter '${key}' is not valid base64`);
+  }
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
