@@ -4,9 +4,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
-const CORE = resolve('src/core');
+const CORE = resolve(process.argv[2] ?? 'src/core');
 const ALLOWED_PACKAGES = [/^@bufbuild\/protobuf(\/.*)?$/];
-const FORBIDDEN_GLOBALS = [/\bprocess\.\w/, /\bBuffer\.\w/, /\bDeno\.\w/, /\brequire\(/, /\b__dirname\b/, /\bglobalThis\.process\b/];
+const FORBIDDEN_GLOBALS = [/\bprocess\.\w+/, /\bBuffer\.\w+/, /\bDeno\.\w+/, /\brequire\(/, /\b__dirname\b/, /\bglobalThis\.process\b/];
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {

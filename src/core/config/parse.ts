@@ -29,6 +29,9 @@ function failsWith(text: string, message: string): boolean {
 /** Returns the 1-based line and column of the token where parsing `text` fails with `message`. */
 export function locateError(text: string, message: string): { line: number; column: number } {
   const lines = text.split('\n');
+  if (message.startsWith('unexpected end of input')) {
+    return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
+  }
   let prefix = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../config/gen/model_config_pb.ts';
 import { internal, toServerError } from '../errors.ts';
 import type { Scheduler } from '../scheduling/scheduler.ts';
 import { ModelStats } from '../stats/model-stats.ts';
-import type { InferRequest, InferResponse, NamedTensor, Tensor } from '../types.ts';
+import type { InferRequest, InferResponse, NamedTensor, ParamValue, Tensor } from '../types.ts';
 import { classify } from './classification.ts';
 import { reshapeInputs, restoreOutput } from './reshape.ts';
 import { checkRequest } from './validate-request.ts';
@@ -98,7 +98,8 @@ export class ModelVersion {
       this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.config.maxBatchSize > 0 ? checked.batchSize : 1, clock.wallNow());
       const res: InferResponse = { model_name: this.id.name, model_version: String(this.version), outputs };
       if (req.id) res.id = req.id;
-      if (r.result.parameters) res.parameters = r.result.parameters;
+      const params = { ...customParameters(req), ...r.result.parameters };
+      if (Object.keys(params).length > 0) res.parameters = params;
       return res;
     } catch (e) {
       this.stats.recordFailure(elapsedNs(start, clock.now()));
@@ -116,6 +117,15 @@ export class ModelVersion {
       return { name, ...(k ? classify(out, k, this.config.maxBatchSize > 0, this.init.labels.get(name)) : out) };
     });
   }
+}
+
+const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
+
+/** The request's own (non-reserved) parameters, echoed in the response. */
+function customParameters(req: InferRequest): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(req.parameters ?? {})) if (!RESERVED.has(k)) out[k] = v;
+  return out;
 }
 
 function numberParam(req: InferRequest, key: string): number | undefined {

@@ -44,7 +44,12 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
   return {
     name: 'onnxruntime',
     async autoComplete(source) {
-      const session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      let session: InferenceSession;
+      try {
+        session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      } catch (e) {
+        throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${(e as Error).message}`);
+      }
       try {
         completeFromModelIO(source.config, { inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) });
       } finally {

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { SERVE_FLAGS } from '../../src/platform/cli/serve-flags.ts';
+import { addSubModel } from '../../src/tools/onnx/models.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
+import { tmpTree } from '../helpers/tmp.ts';
+
+const CONFIG = `max_batch_size: 8
+input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]
+`;
+
+describe('nereid CLI', () => {
+  it('--help lists every flag with its default', () => {
+    const r = runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const f of SERVE_FLAGS) expect(r.stdout).toContain(`--${f.name}`);
+    expect(r.stdout).toMatch(/--http-port N\s+HTTP port .*\(default: 8000\)/);
+    expect(r.stdout).toMatch(/--model-control-mode none\|poll\|explicit\s+Model control mode \(default: none\)/);
+    expect(r.stdout).toMatch(/--http-max-input-size N\s+.*\(default: 67108864\)/);
+    expect(runCli(['serve', '--help']).stdout).toContain('--model-repository');
+  });
+
+  it('an unknown flag or a bad value exits with code 2 and one line naming it', () => {
+    const unknown = runCli(['serve', '--model-repository', '.', '--bogus-flag']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toEqual(["nereid: unknown flag '--bogus-flag' (see --help)"]);
+    const bad = runCli(['serve', '--model-repository', '.', '--http-port', 'eighty']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe("nereid: invalid value 'eighty' for --http-port: expected an integer");
+    const range = runCli(['serve', '--model-repository', '.', '--http-port=70000']);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toContain('--http-port');
+    const mode = runCli(['serve', '--model-repository', '.', '--model-control-mode', 'sometimes']);
+    expect(mode.stderr.trim()).toBe("nereid: invalid value 'sometimes' for --model-control-mode: expected one of none, poll, explicit");
+    const bool = runCli(['serve', '--model-repository', '.', '--strict-readiness=maybe']);
+    expect(bool.code).toBe(2);
+    expect(runCli(['serve']).stderr.trim()).toBe('nereid: --model-repository must be specified');
+    expect(runCli(['serve', '--model-repository', '/does/not/exist']).code).toBe(2);
+    expect(runCli(['serve', '--model-repository', '.', '--load-model', 'x']).stderr.trim()).toBe("nereid: Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
+  });
+
+  it('exits 1 when a startup model fails (exit-on-error)', () => {
+    const repo = tmpTree({ 'bad/config.pbtxt': 'oops {' });
+    const r = runCli(['serve', '--model-repository', repo, '--http-port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/failed to load all models/);
+  });
+
+  it('serves a repository on a free port, answers KServe requests and stops cleanly on SIGTERM', async () => {
+    const repo = tmpTree({ 'add_sub/config.pbtxt': CONFIG, 'add_sub/1/model.onnx': addSubModel() });
+    const srv = await startCli(['--model-repository', repo]);
+    try {
+      expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(srv.output()).toMatch(/successfully loaded 'add_sub' version 1/);
+      expect((await fetch(`${srv.url}/v2/health/ready`)).status).toBe(200);
+      const a = Array.from({ length: 16 }, (_, i) => i);
+      const res = await fetch(`${srv.url}/v2/models/add_sub/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: a }] }),
+      });
+      expect((await res.json()).outputs[0].data).toEqual(a.map((x) => x * 2));
+    } finally {
+      const code = await srv.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(srv.output()).toMatch(/received SIGTERM, shutting down/);
+      expect(srv.output()).toMatch(/server stopped/);
+    }
+  });
+});
