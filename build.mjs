@@ -20,7 +20,7 @@ await Promise.all([
   build({
     ...common,
     platform: 'node',
-    entryPoints: { index: 'src/platform/node/index.ts', cli: 'src/platform/node/cli.ts' },
+    entryPoints: { index: 'src/platform/node/index.ts', cli: 'src/platform/node/cli.ts', 'js-worker': 'src/platform/node/js-worker.ts' },
     outdir: 'dist/node',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',

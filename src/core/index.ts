@@ -12,3 +12,7 @@ export { parseConfigText } from './config/parse.ts';
 export { configFromJson, configToJson } from './config/json.ts';
 export { mergeInputs, splitOutputs } from './scheduling/batch.ts';
 export type { ModelConfig } from './config/gen/model_config_pb.ts';
+export { coerceTensorData } from './tensor/coerce.ts';
+export { allocate, byteSize, DATA_TYPES, elementCount, isDataType } from './tensor/datatype.ts';
+export { clientShape, configTypeName, dims, protocolType } from './config/accessors.ts';
+export { parameter } from './config/accessors.ts';

@@ -66,4 +66,30 @@ describe('nereid CLI', () => {
       expect(srv.output()).toMatch(/server stopped/);
     }
   });
+
+  it('SIGTERM under load: readiness drops, new requests get 503, in-flight ones finish, exit 0', async () => {
+    const slow = `export async function execute(requests) {
+      await new Promise((r) => setTimeout(r, 1500));
+      return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } }));
+    }`;
+    const repo = tmpTree({
+      'slow/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
+      'slow/1/model.js': slow,
+    });
+    const srv = await startCli(['--model-repository', repo]);
+    const body = JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'INT32', data: [42] }] });
+    const inflight = fetch(`${srv.url}/v2/models/slow/infer`, { method: 'POST', body });
+    await new Promise((r) => setTimeout(r, 300));
+    const exit = srv.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const ready = await fetch(`${srv.url}/v2/health/ready`);
+    expect(ready.status).toBe(503);
+    const late = await fetch(`${srv.url}/v2/models/slow/infer`, { method: 'POST', body });
+    expect(late.status).toBe(503);
+    expect((await late.json()).error).toBe('[request id: <id_unknown>] Server is stopping, scheduler for model has stopped accepting new inference requests');
+    const done = await inflight;
+    expect(done.status).toBe(200);
+    expect((await done.json()).outputs[0].data).toEqual([42]);
+    expect(await exit).toBe(0);
+  });
 });

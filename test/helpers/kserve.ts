@@ -29,7 +29,7 @@ export function bytesElements(items: (string | Uint8Array)[]): Uint8Array {
 }
 
 /** Builds a request body like tritonclient's http client: JSON header, then binary inputs in order. */
-export function buildRequest(inputs: ClientInput[], extra: Record<string, unknown> = {}): { body: Uint8Array; headers: Record<string, string> } {
+export function buildRequest(inputs: ClientInput[], extra: Record<string, unknown> = {}): { body: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
   const binaries: Uint8Array[] = [];
   const header = {
     ...extra,

@@ -67,7 +67,7 @@ describe.each(CASES)('$wire', (c) => {
 
   it('round-trips in binary form', async () => {
     const { body, headers } = buildRequest([{ name: 'INPUT0', datatype: c.wire, shape: [4], bytes: c.bytes }], { parameters: { binary_data_output: true } });
-    const res = await t.request(`${model}/infer`, { method: 'POST', body, headers });
+    const res = await t.request(`${model}/infer`, { method: 'POST', body: body as BodyInit, headers });
     expect(res.status).toBe(200);
     const out = (await readResponse(res)).outputs.get('OUTPUT0')!;
     expect(out.datatype).toBe(c.wire);
@@ -89,7 +89,7 @@ describe.each(CASES)('$wire', (c) => {
       expect(res.status).toBe(400);
       expect((await res.json()).error).toBe(`receiving ${c.wire} data via JSON is not supported. Please use the binary data format for input INPUT0`);
       const { body, headers } = buildRequest([{ name: 'INPUT0', datatype: c.wire, shape: [4], bytes: c.bytes }]);
-      const res2 = await t.request(`${model}/infer`, { method: 'POST', body, headers });
+      const res2 = await t.request(`${model}/infer`, { method: 'POST', body: body as BodyInit, headers });
       expect(res2.status).toBe(400);
       expect((await res2.json()).error).toBe(`sending ${c.wire} data via JSON is not supported. Please use the binary data format for output`);
     });
@@ -102,7 +102,7 @@ it('INT64 outputs beyond 2^53 are written exactly in JSON', async () => {
   const dv = new DataView(bytes.buffer);
   [big, -big, 1n, 0n].forEach((v, i) => dv.setBigInt64(i * 8, v, true));
   const { body, headers } = buildRequest([{ name: 'INPUT0', datatype: 'INT64', shape: [4], bytes }]);
-  const res = await t.request('/v2/models/id_int64/infer', { method: 'POST', body, headers });
+  const res = await t.request('/v2/models/id_int64/infer', { method: 'POST', body: body as BodyInit, headers });
   const text = await res.text();
   expect(text).toContain(`"data":[${big},${-big},1,0]`);
 });

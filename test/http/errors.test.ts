@@ -91,7 +91,7 @@ describe('request body', () => {
   it('binary sections shorter or longer than declared', async () => {
     const bytes = new Uint8Array(64);
     const short = buildRequest([{ name: 'INPUT0', datatype: 'FP32', shape: [1, 16], bytes }, { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], bytes }]);
-    const truncated = short.body.subarray(0, short.body.length - 10);
+    const truncated = short.body.slice(0, short.body.length - 10);
     await expectError(t.request('/v2/models/add_sub/infer', { method: 'POST', body: truncated, headers: short.headers }), 400, "unexpected size for input 'INPUT1', expecting 10 additional bytes for model 'add_sub'");
     const long = new Uint8Array(short.body.length + 3);
     long.set(short.body);

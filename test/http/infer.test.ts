@@ -20,7 +20,11 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 5 ] label_filename: "lab
 `;
 
 let t: TestServer;
-const range = (n: number, f = (i: number) => i) => Array.from({ length: n }, (_, i) => f(i));
+function range(n: number): number[];
+function range<T>(n: number, f: (i: number) => T): T[];
+function range(n: number, f: (i: number) => unknown = (i) => i): unknown[] {
+  return Array.from({ length: n }, (_, i) => f(i));
+}
 
 beforeAll(async () => {
   const repo = tmpTree({
@@ -108,7 +112,7 @@ describe('binary inference (tritonclient-style requests)', () => {
       { name: 'INPUT0', datatype: 'FP32', shape: [2, 16], bytes: asBytes(a) },
       { name: 'INPUT1', datatype: 'FP32', shape: [2, 16], bytes: asBytes(b) },
     ], { parameters: { binary_data_output: true } });
-    const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body, headers });
+    const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: body as BodyInit, headers });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('inference-header-content-length'))).toBeGreaterThan(0);
     const r = await readResponse(res);
@@ -124,7 +128,7 @@ describe('binary inference (tritonclient-style requests)', () => {
       { name: 'INPUT0', datatype: 'BYTES', shape: [1, 16], bytes: bytesElements(a) },
       { name: 'INPUT1', datatype: 'BYTES', shape: [1, 16], data: b },
     ], { outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1' }] });
-    const res = await t.request('/v2/models/simple_string/infer', { method: 'POST', body, headers });
+    const res = await t.request('/v2/models/simple_string/infer', { method: 'POST', body: body as BodyInit, headers });
     const r = await readResponse(res);
     const sum = range(16, (i) => String(i * 7 - i));
     const diff = range(16, (i) => String(i * 7 + i));
@@ -135,7 +139,7 @@ describe('binary inference (tritonclient-style requests)', () => {
 
   it('raw binary request: the whole body is the single input, outputs come back binary', async () => {
     const x = Float32Array.from([1.5, -2, 3.25, 4]);
-    const res = await t.request('/v2/models/raw_identity/infer', { method: 'POST', body: asBytes(x), headers: { 'inference-header-content-length': '0' } });
+    const res = await t.request('/v2/models/raw_identity/infer', { method: 'POST', body: asBytes(x) as BodyInit, headers: { 'inference-header-content-length': '0' } });
     expect(res.status).toBe(200);
     const r = await readResponse(res);
     expect(r.outputs.get('OUTPUT0')!.shape).toEqual([1, 4]);

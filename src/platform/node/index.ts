@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { type ExecutionBackend, InferenceServer, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
 import { fsNode } from '../drivers/fs-node.ts';
+import { jsNodeBackend } from './js-backend-node.ts';
 import { type CudaStatus, detectCuda, ortNodeBackend } from './ort-node.ts';
 
 export * from '../../core/index.ts';
@@ -38,7 +39,7 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
     repositories,
     cpuCount,
     gpuCount: cuda.available ? cuda.deviceCount : 0,
-    backends: [ortNodeBackend({ cpuCount, cuda }), ...(opts.backends ?? [])],
+    backends: [ortNodeBackend({ cpuCount, cuda }), jsNodeBackend(), ...(opts.backends ?? [])],
     createOverrideStore: async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) }),
   });
 }

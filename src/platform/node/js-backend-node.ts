@@ -1,0 +1,55 @@
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ExecutionBackend } from '../../core/index.ts';
+import { jsBackend, type WorkerHandle } from '../js-backend/host.ts';
+
+/** dist/node/js-worker.js of this package, found from wherever this module runs (dist or src). */
+export function jsWorkerPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'nereid') return join(dir, 'dist', 'node', 'js-worker.js');
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the nereid package root to locate dist/node/js-worker.js');
+}
+
+export interface JsNodeOptions {
+  executionTimeoutMs?: number;
+  /** Heap limit of each model worker in MiB. */
+  maxOldGenerationSizeMb?: number;
+}
+
+/** The JavaScript backend on Node: one worker_threads Worker per model instance. */
+export function jsNodeBackend(opts: JsNodeOptions = {}): ExecutionBackend {
+  const script = jsWorkerPath();
+  return jsBackend({
+    executionTimeoutMs: opts.executionTimeoutMs,
+    spawn(): WorkerHandle {
+      const worker = new Worker(script, { resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined });
+      worker.unref();
+      let terminated = false;
+      const exited = new Promise<string>((resolve) => {
+        worker.once('error', (e: Error) => resolve(`uncaught ${e.name}: ${e.message}`));
+        worker.once('exit', (code) => resolve(`exit code ${code}`));
+      });
+      return {
+        endpoint: nodeEndpoint(worker),
+        exited: exited.then((reason) => (terminated ? new Promise<string>(() => {}) : reason)),
+        async terminate() {
+          terminated = true;
+          await worker.terminate();
+        },
+      };
+    },
+    async moduleUrl(source, file) {
+      const local = source.localPath?.(file);
+      if (local && existsSync(local)) return pathToFileURL(local).href;
+      const bytes = await source.readFile(file);
+      return `data:text/javascript;base64,${Buffer.from(bytes).toString('base64')}`;
+    },
+  });
+}
