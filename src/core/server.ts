@@ -153,7 +153,7 @@ export class InferenceServer {
   modelStats(model?: string, version?: string): { model_stats: Record<string, unknown>[] } {
     if (!model) {
       const all = [...this.manager.servingVersions()].sort((a, b) => (a.id.name === b.id.name ? a.version - b.version : a.id.name < b.id.name ? -1 : 1));
-      return { model_stats: all.map((mv) => mv.stats.toJson(mv.id.name, String(mv.version))) };
+      return { model_stats: all.map((mv) => this.statsOf(mv)) };
     }
     let rec;
     try {
@@ -165,7 +165,12 @@ export class InferenceServer {
     if (serving.length === 0) {
       throw invalidArg(version ? `requested model version is not available for model '${model}'` : `requested model '${model}' is not available`);
     }
-    return { model_stats: serving.sort((a, b) => a[0] - b[0]).map(([v, vr]) => vr.serving!.stats.toJson(rec.id.name, String(v))) };
+    return { model_stats: serving.sort((a, b) => a[0] - b[0]).map(([, vr]) => this.statsOf(vr.serving!)) };
+  }
+
+  private statsOf(mv: ModelVersion): Record<string, unknown> {
+    const { name, ...rest } = mv.stats.toJson(mv.id.name, String(mv.version));
+    return this.opts.namespacing ? { name, namespace: mv.id.namespace, ...rest } : { name, ...rest };
   }
 
   async infer(req: InferRequest): Promise<InferResponse> {

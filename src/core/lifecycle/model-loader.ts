@@ -4,6 +4,7 @@ import type { BackendRegistry } from '../backend/registry.ts';
 import type { Clock } from '../clock.ts';
 import { dynamicBatching } from '../config/accessors.ts';
 import { completeBackendFields, normalizeConfig } from '../config/complete.ts';
+import { validateEnsembleGraph } from '../config/ensemble.ts';
 import { type ModelConfig, ModelConfigSchema, ModelInstanceGroup_Kind } from '../config/gen/model_config_pb.ts';
 import { parseConfigText } from '../config/parse.ts';
 import { validateConfig } from '../config/validate.ts';
@@ -12,6 +13,7 @@ import type { Logger } from '../log.ts';
 import { type ModelId, ModelVersion } from '../model/model-version.ts';
 import { joinPath } from '../repository/driver.ts';
 import type { Repository } from '../repository/repository.ts';
+import { EnsembleScheduler, type StepResolver } from '../scheduling/ensemble-scheduler.ts';
 import { InstanceScheduler } from '../scheduling/instance-scheduler.ts';
 import { ModelStats } from '../stats/model-stats.ts';
 import { selectVersions } from './versions.ts';
@@ -50,7 +52,14 @@ export async function planModel(ctx: LoaderContext, repo: Repository, name: stri
 }
 
 /** Builds one servable version: auto-complete, validation, labels, instances, scheduler. */
-export async function loadVersion(ctx: LoaderContext, repo: Repository, id: ModelId, plan: ModelPlan, version: number): Promise<ModelVersion> {
+export async function loadVersion(
+  ctx: LoaderContext,
+  repo: Repository,
+  id: ModelId,
+  plan: ModelPlan,
+  version: number,
+  resolveStep?: StepResolver,
+): Promise<ModelVersion> {
   const config = clone(ModelConfigSchema, plan.config);
   const modelDir = joinPath(id.name);
   const versionDir = joinPath(id.name, String(version));
@@ -65,7 +74,14 @@ export async function loadVersion(ctx: LoaderContext, repo: Repository, id: Mode
     localPath: driver.localPath ? (p) => driver.localPath!(joinPath(versionDir, p)) : undefined,
     log: ctx.log,
   };
-  if (config.platform === 'ensemble') throw unsupported(`ensemble models are loaded by the model manager`);
+  if (config.platform === 'ensemble') {
+    if (!resolveStep) throw unsupported(`ensemble '${id.name}' needs its composing models`);
+    validateConfig(config, { gpuCount: ctx.gpuCount });
+    validateEnsembleGraph(config);
+    const stats = new ModelStats();
+    const scheduler = new EnsembleScheduler(config, resolveStep, ctx.clock);
+    return new ModelVersion({ id, version, config, labels: await readLabels(source, config), instances: [], scheduler, stats, clock: ctx.clock });
+  }
   const backend = ctx.backends.get(config.backend, id.name);
   validateConfig(config, { gpuCount: ctx.gpuCount, checkIO: false });
   if (ctx.autoComplete && backend.autoComplete) await backend.autoComplete(source);

@@ -1,13 +1,14 @@
 import type { ModelConfig } from '../config/gen/model_config_pb.ts';
-import { codeLabel, invalidArg, notFound, serverError, toServerError, unavailable } from '../errors.ts';
+import { invalidArg, notFound, serverError, toServerError, unavailable } from '../errors.ts';
 import type { ModelVersion } from '../model/model-version.ts';
 import type { RepositoryDriver } from '../repository/driver.ts';
 import { fingerprintModel } from '../repository/fingerprint.ts';
 import { Repository } from '../repository/repository.ts';
 import { mapLimit } from '../util/limit.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { findRecord, servingVersion, splitQualified } from './lookup.ts';
-import { type LoaderContext, loadVersion, planModel } from './model-loader.ts';
-import { type ModelRecord, modelKey, type VersionRecord, withLock } from './records.ts';
+import type { LoaderContext } from './model-loader.ts';
+import { type ModelRecord, modelKey } from './records.ts';
 
 export type ControlMode = 'none' | 'poll' | 'explicit';
 
@@ -46,23 +47,28 @@ interface ScanEntry {
 }
 
 /**
- * Model lifecycle and control modes: which models exist, which versions serve, and how they are
- * loaded, reloaded (atomically: the old version serves until the new one is READY) and unloaded.
+ * Model control: which models exist in the repositories, and what NONE, POLL and EXPLICIT mode
+ * do with them. Loading and unloading themselves are the Lifecycle's job.
  */
 export class ModelManager {
-  private readonly records = new Map<string, ModelRecord>();
+  private readonly opts: ManagerOptions;
+  private readonly life: Lifecycle;
   private readonly removed = new Set<string>();
   private polling?: Promise<void>;
   private stopped = false;
 
-  private readonly opts: ManagerOptions;
-
   constructor(opts: ManagerOptions) {
     this.opts = opts;
+    this.life = new Lifecycle(opts, opts.namespacing);
+    this.life.hooks = { ensureLoaded: (name, chain) => this.ensureLoaded(name, chain) };
   }
 
   get mode(): ControlMode {
     return this.opts.mode;
+  }
+
+  private get records(): Map<string, ModelRecord> {
+    return this.life.records;
   }
 
   /** Startup: NONE/POLL load everything; EXPLICIT loads `startupModels` ('*' = all). Returns failures. */
@@ -78,15 +84,16 @@ export class ModelManager {
         targets.push(...found);
       }
     }
+    for (const entry of targets) {
+      if (entry.repos.length === 1) this.record(entry.namespace, entry.name, entry.repos[0]).explicit = true;
+    }
     await mapLimit(targets, this.opts.loadConcurrency ?? 4, async (entry) => {
       if (entry.repos.length > 1) {
         failures.push(`failed to poll model '${entry.name}': not unique across all model repositories`);
         return;
       }
-      const rec = this.record(entry.namespace, entry.name, entry.repos[0]!);
-      rec.explicit = true;
       try {
-        await this.loadRecord(rec);
+        await this.life.loadRecord(this.record(entry.namespace, entry.name, entry.repos[0]), { onlyIfChanged: true });
       } catch (e) {
         failures.push(toServerError(e).message);
       }
@@ -94,50 +101,65 @@ export class ModelManager {
     return failures;
   }
 
-  /** The load API (EXPLICIT mode only). */
+  /** The load API (EXPLICIT mode only). Loading an ensemble loads its composing models. */
   async load(requested: string, opts: LoadOptions = {}): Promise<void> {
     if (this.opts.mode !== 'explicit') throw unavailable(NOT_ALLOWED);
     const { namespace, name } = splitQualified(requested);
     checkModelName(name);
-    if (opts.files && opts.files.size > 0 && !opts.config) {
-      throw invalidArg(`failed to load '${requested}': a 'config' parameter is required when 'file:' overrides are given`);
-    }
+    const hasFiles = opts.files !== undefined && opts.files.size > 0;
+    if (hasFiles && !opts.config) throw invalidArg(`failed to load '${requested}': a 'config' parameter is required when 'file:' overrides are given`);
     const scan = await this.scan();
     let entries = this.matchScan(scan, requested);
     if (entries.length === 0) {
-      if (!(opts.files && opts.files.size > 0)) {
-        throw notFound(`failed to load '${requested}', failed to poll from model repository: no model directory named '${name}'`);
-      }
+      if (!hasFiles) throw notFound(`failed to load '${requested}', failed to poll from model repository: no model directory named '${name}'`);
       const repo = this.opts.repositories.find((r) => namespace === undefined || r.namespace === namespace);
-      entries = [{ namespace: repo?.namespace ?? namespace ?? '', name, repos: [] }];
+      entries = [{ namespace: this.opts.namespacing ? (repo?.namespace ?? namespace ?? '') : '', name, repos: [] }];
     }
-    for (const entry of entries) {
-      if (entry.repos.length > 1) throw serverError('INTERNAL', `failed to load '${requested}', failed to poll from model repository: ${DUPLICATE}`);
+    if (entries.some((e) => e.repos.length > 1)) {
+      throw serverError('INTERNAL', `failed to load '${requested}', failed to poll from model repository: ${DUPLICATE}`);
     }
     await Promise.all(entries.map(async (entry) => {
       const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
       rec.explicit = true;
       if (opts.config) rec.overrideConfig = opts.config;
-      if (opts.files && opts.files.size > 0) await this.useOverrideFiles(rec, opts.files);
-      const changed = opts.config !== undefined || (await this.changed(rec));
-      if (!changed && this.allReady(rec)) return;
-      await this.loadRecord(rec, true);
+      if (hasFiles) await this.useOverrideFiles(rec, opts.files!);
+      const changed = opts.config !== undefined || hasFiles || (await this.changed(rec));
+      if (!changed && this.allReady(rec)) {
+        // An unchanged ensemble still polls its composing models: new ones load and re-link it.
+        for (const step of rec.links?.keys() ?? []) await this.ensureLoaded(step, new Set([rec.key]));
+        return;
+      }
+      if (changed && !opts.config && !rec.overrideStore) rec.overrideConfig = undefined;
+      await this.life.loadRecord(rec, { api: true });
     }));
+    await this.life.relinkEnsembles();
   }
 
   /** The unload API (EXPLICIT mode only). Unknown names are a no-op, as in Triton. */
   async unload(requested: string, opts: { unloadDependents?: boolean } = {}): Promise<void> {
     if (this.opts.mode !== 'explicit') throw unavailable(NOT_ALLOWED);
-    void opts;
     const { namespace, name } = splitQualified(requested);
     const recs = [...this.records.values()].filter((r) => r.id.name === name && (namespace === undefined || r.id.namespace === namespace));
-    await Promise.all(recs.map((rec) => this.unloadRecord(rec)));
+    const composing = new Set<string>();
+    for (const rec of recs) for (const key of rec.links?.values() ?? []) composing.add(key);
+    await Promise.all(recs.map((rec) => this.life.unloadRecord(rec)));
+    if (opts.unloadDependents) await this.unloadUnusedComposing(composing);
+  }
+
+  /** Composing models that were only loaded for ensembles and no longer serve any. */
+  private async unloadUnusedComposing(keys: Set<string>): Promise<void> {
+    for (const key of keys) {
+      const rec = this.records.get(key);
+      if (!rec || rec.explicit || this.life.dependentsOf(key).length > 0) continue;
+      const next = new Set(rec.links?.values() ?? []);
+      await this.life.unloadRecord(rec);
+      await this.unloadUnusedComposing(next);
+    }
   }
 
   /** Looks up a servable version and takes a reference; the caller must `release()` it. */
   acquire(requested: string, version?: string): ModelVersion {
-    const rec = findRecord(this.records.values(), requested, { namespacing: this.opts.namespacing, removed: this.removed });
-    const mv = servingVersion(rec, requested, version);
+    const mv = servingVersion(this.find(requested), requested, version);
     mv.acquire();
     return mv;
   }
@@ -167,37 +189,27 @@ export class ModelManager {
     return true;
   }
 
-  /** POST /v2/repository/index. */
+  /** POST /v2/repository/index: every model directory (and uploaded model), sorted by (namespace, name). */
   async index(readyOnly: boolean): Promise<IndexEntry[]> {
     const scan = await this.scan();
-    const keys = new Set([...scan.keys(), ...[...this.records.values()].filter((r) => r.overrideStore).map((r) => r.key)]);
+    const rows = new Map<string, { namespace: string; name: string; duplicate: boolean }>();
+    for (const [key, s] of scan) rows.set(key, { namespace: s.namespace, name: s.name, duplicate: s.repos.length > 1 });
+    for (const r of this.records.values()) if (r.overrideStore && !rows.has(r.key)) rows.set(r.key, { ...r.id, duplicate: false });
+    const sorted = [...rows.entries()].sort(([, a], [, b]) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
     const entries: IndexEntry[] = [];
-    const ns = (namespace: string) => (this.opts.namespacing ? { namespace } : {});
-    const sorted = [...keys].map((k) => ({ k, s: scan.get(k), r: this.records.get(k) })).sort((a, b) => {
-      const an = a.s?.namespace ?? a.r!.id.namespace;
-      const bn = b.s?.namespace ?? b.r!.id.namespace;
-      const aname = a.s?.name ?? a.r!.id.name;
-      const bname = b.s?.name ?? b.r!.id.name;
-      return an === bn ? (aname < bname ? -1 : aname > bname ? 1 : 0) : an < bn ? -1 : 1;
-    });
-    for (const { s, r } of sorted) {
-      const name = s?.name ?? r!.id.name;
-      const namespace = s?.namespace ?? r!.id.namespace;
-      if (s && s.repos.length > 1) {
-        if (!readyOnly) entries.push({ name, ...ns(namespace), state: 'UNAVAILABLE', reason: DUPLICATE });
+    for (const [key, row] of sorted) {
+      const base: IndexEntry = this.opts.namespacing ? { name: row.name, namespace: row.namespace } : { name: row.name };
+      if (row.duplicate) {
+        if (!readyOnly) entries.push({ ...base, state: 'UNAVAILABLE', reason: DUPLICATE });
         continue;
       }
-      const versions = r ? [...r.versions.entries()].sort((a, b) => a[0] - b[0]) : [];
-      if (r?.error && !readyOnly) entries.push({ name, ...ns(namespace), state: 'UNAVAILABLE', reason: r.error });
-      if (versions.length === 0 && !r?.error) {
-        if (!readyOnly) entries.push({ name, ...ns(namespace) });
-        continue;
-      }
+      const rec = this.records.get(key);
+      if (rec?.error && !readyOnly) entries.push({ ...base, state: 'UNAVAILABLE', reason: rec.error });
+      const versions = rec ? [...rec.versions.entries()].sort((a, b) => a[0] - b[0]) : [];
+      if (versions.length === 0 && !rec?.error && !readyOnly) entries.push(base);
       for (const [v, vr] of versions) {
         if (readyOnly && vr.state !== 'READY') continue;
-        const e: IndexEntry = { name, ...ns(namespace), version: String(v), state: vr.state };
-        if (vr.reason) e.reason = vr.reason;
-        entries.push(e);
+        entries.push({ ...base, version: String(v), state: vr.state, ...(vr.reason ? { reason: vr.reason } : {}) });
       }
     }
     return entries;
@@ -205,8 +217,7 @@ export class ModelManager {
 
   /** One POLL pass: load added, reload changed, unload removed models. Never overlaps itself. */
   poll(): Promise<void> {
-    if (this.polling) return this.polling;
-    this.polling = this.pollOnce().finally(() => (this.polling = undefined));
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
     return this.polling;
   }
 
@@ -219,34 +230,47 @@ export class ModelManager {
       this.opts.log.error(`failed to poll model repository: ${toServerError(e).message}`);
       return;
     }
-    await mapLimit([...scan.values()], this.opts.loadConcurrency ?? 4, async (entry) => {
-      const key = modelKey(entry.namespace, entry.name);
-      const rec = this.records.get(key);
-      if (entry.repos.length > 1) {
-        if (rec && rec.versions.size > 0) await this.unloadRecord(rec);
-        return;
-      }
-      const target = this.record(entry.namespace, entry.name, entry.repos[0]);
-      if (rec && rec.repo === entry.repos[0] && !(await this.changed(target))) return;
-      target.repo = entry.repos[0]!;
-      await this.loadRecord(target).catch((e) => this.opts.log.error(toServerError(e).message));
-    });
-    for (const rec of [...this.records.values()]) {
-      if (scan.has(rec.key) || rec.overrideStore) continue;
-      await this.unloadRecord(rec);
+    const leaving = [...this.records.values()].filter((r) => !scan.has(r.key) && !r.overrideStore);
+    for (const rec of leaving) rec.leaving = true;
+    if (leaving.length > 0) await this.life.relinkEnsembles();
+    for (const rec of leaving) {
+      await this.life.unloadRecord(rec);
       this.records.delete(rec.key);
       this.removed.add(rec.id.name);
     }
+    await mapLimit([...scan.values()], this.opts.loadConcurrency ?? 4, async (entry) => {
+      const rec = this.records.get(modelKey(entry.namespace, entry.name));
+      if (entry.repos.length > 1) {
+        if (rec && this.life.serving(rec)) await this.life.unloadRecord(rec);
+        return;
+      }
+      const target = this.record(entry.namespace, entry.name, entry.repos[0]);
+      target.repo = entry.repos[0]!;
+      await this.life.loadRecord(target, { onlyIfChanged: true }).catch((e) => this.opts.log.error(toServerError(e).message));
+    });
+    await this.life.relinkEnsembles();
   }
 
   /** Unloads every model (server shutdown). */
   async shutdown(): Promise<void> {
     this.stopped = true;
     await this.polling;
-    await Promise.all([...this.records.values()].map((r) => this.unloadRecord(r)));
+    await Promise.all([...this.records.values()].map((r) => this.life.unloadRecord(r)));
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** Loads composing models named `name` that are not serving yet (in every namespace that has one). */
+  private async ensureLoaded(step: string, chain: ReadonlySet<string>): Promise<void> {
+    const scan = await this.scan();
+    await Promise.all(this.matchScan(scan, step).map(async (entry) => {
+      if (entry.repos.length > 1) return;
+      const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
+      await rec.lock;
+      if (this.opts.mode !== 'explicit' && rec.versions.size > 0) return;
+      await this.life.loadRecord(rec, { onlyIfChanged: true, chain });
+    }));
+  }
 
   private async scan(): Promise<Map<string, ScanEntry>> {
     const out = new Map<string, ScanEntry>();
@@ -271,8 +295,7 @@ export class ModelManager {
     const key = modelKey(namespace, name);
     let rec = this.records.get(key);
     if (!rec) {
-      if (!repo) repo = new Repository(namespace, emptyDriver, '(none)');
-      rec = { id: { namespace, name }, key, repo, versions: new Map(), explicit: false, lock: Promise.resolve() };
+      rec = { id: { namespace, name }, key, repo: repo ?? new Repository(namespace, emptyDriver, '(none)'), versions: new Map(), explicit: false, lock: Promise.resolve() };
       this.records.set(key, rec);
       this.removed.delete(name);
     }
@@ -298,113 +321,12 @@ export class ModelManager {
 
   private allReady(rec: ModelRecord): boolean {
     if (rec.error || rec.versions.size === 0) return false;
-    return [...rec.versions.values()].some((v) => v.state === 'READY') && [...rec.versions.values()].every((v) => v.state === 'READY' || v.reason === 'unloaded');
-  }
-
-  /**
-   * Loads or reloads a model's versions. A version that already serves keeps serving until its
-   * replacement is READY; on failure it keeps serving and the reason is recorded.
-   */
-  private loadRecord(rec: ModelRecord, explicitApi = false): Promise<void> {
-    return withLock(rec, async () => {
-      const display = rec.id.name;
-      let fingerprint: string | undefined;
-      let plan;
-      try {
-        fingerprint = await fingerprintModel(rec.repo.driver, rec.id.name);
-        plan = await planModel(this.opts, rec.repo, rec.id.name, rec.overrideConfig);
-      } catch (e) {
-        const err = toServerError(e);
-        rec.fingerprint = undefined;
-        if (!this.hasServing(rec)) rec.error = reasonOf(err);
-        this.opts.log.error(`failed to load '${display}': ${err.message}`);
-        const code = err.code === 'NOT_FOUND' ? 'NOT_FOUND' : err.code === 'INTERNAL' ? 'INTERNAL' : 'INVALID_ARG';
-        throw serverError(code, `failed to load '${display}', failed to poll from model repository: ${err.message}`);
-      }
-      rec.error = undefined;
-      const failures: string[] = [];
-      await Promise.all(plan.versions.map(async (v) => {
-        const vr = this.versionRecord(rec, v);
-        const previous = vr.serving;
-        if (!previous) {
-          vr.state = 'LOADING';
-          vr.reason = '';
-        }
-        try {
-          const mv = await loadVersion(this.opts, rec.repo, rec.id, plan, v);
-          vr.serving = mv;
-          vr.state = 'READY';
-          vr.reason = '';
-          this.opts.log.info(`successfully loaded '${display}' version ${v}${mv.details.device ? ` on ${mv.details.device}` : ''}`);
-          if (previous) void previous.retire();
-        } catch (e) {
-          const reason = reasonOf(toServerError(e));
-          if (previous) vr.reason = `reload failed, previous version keeps serving: ${reason}`;
-          else {
-            vr.state = 'UNAVAILABLE';
-            vr.reason = reason;
-          }
-          failures.push(`version ${v} is at ${previous ? 'READY state (reload failed)' : 'UNAVAILABLE state'}: ${reason};`);
-          this.opts.log.error(`failed to load '${display}' version ${v}: ${reason}`);
-        }
-      }));
-      for (const [v, vr] of rec.versions) {
-        if (!plan.versions.includes(v) && vr.serving) await this.retireVersion(vr);
-      }
-      rec.fingerprint = failures.length > 0 ? undefined : fingerprint;
-      if (failures.length > 0) {
-        const msg = `load failed for model '${display}': ${failures.join('\n')}\n`;
-        throw explicitApi ? invalidArg(msg) : invalidArg(msg.trimEnd());
-      }
-    });
-  }
-
-  private unloadRecord(rec: ModelRecord): Promise<void> {
-    return withLock(rec, async () => {
-      rec.explicit = false;
-      rec.overrideConfig = undefined;
-      rec.fingerprint = undefined;
-      rec.error = undefined;
-      await Promise.all([...rec.versions.values()].map((vr) => this.retireVersion(vr)));
-      if (rec.overrideStore) {
-        await rec.repo.driver.remove?.('').catch(() => undefined);
-        await rec.repo.driver.dispose?.();
-        rec.overrideStore = false;
-        this.records.delete(rec.key);
-      }
-      this.opts.log.info(`successfully unloaded '${rec.id.name}'`);
-    });
-  }
-
-  private async retireVersion(vr: VersionRecord): Promise<void> {
-    const serving = vr.serving;
-    if (!serving) return;
-    vr.serving = undefined;
-    vr.state = 'UNLOADING';
-    vr.reason = '';
-    await serving.retire();
-    vr.state = 'UNAVAILABLE';
-    vr.reason = 'unloaded';
-  }
-
-  private versionRecord(rec: ModelRecord, v: number): VersionRecord {
-    let vr = rec.versions.get(v);
-    if (!vr) {
-      vr = { state: 'UNKNOWN', reason: '' };
-      rec.versions.set(v, vr);
-    }
-    return vr;
-  }
-
-  private hasServing(rec: ModelRecord): boolean {
-    return [...rec.versions.values()].some((v) => v.serving);
+    const vs = [...rec.versions.values()];
+    return vs.some((v) => v.state === 'READY') && vs.every((v) => v.state === 'READY' || v.reason === 'unloaded');
   }
 }
 
-/** Triton's reason text: "<Code>: <message>". */
-function reasonOf(err: { code: keyof typeof codeLabel; message: string }): string {
-  return `${codeLabel[err.code]}: ${err.message}`;
-}
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Name checks of the load API. */
 export function checkModelName(name: string): void {
@@ -422,4 +344,3 @@ const emptyDriver: RepositoryDriver = {
     throw notFound(`file '${p}' not found`);
   },
 };
-

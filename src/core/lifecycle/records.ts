@@ -28,6 +28,10 @@ export interface ModelRecord {
   fingerprint?: string;
   /** Loaded by name through the API or --load-model (not only as an ensemble dependency). */
   explicit: boolean;
+  /** For ensembles: step model name → record key of the composing model it is linked to. */
+  links?: Map<string, string>;
+  /** Removed from its repository and about to be unloaded: ensembles must not link to it. */
+  leaving?: boolean;
   /** Serialises load/unload of this model. */
   lock: Promise<unknown>;
 }
