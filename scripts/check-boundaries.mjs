@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
 const CORE = resolve(process.argv[2] ?? 'src/core');
-const ALLOWED_PACKAGES = [/^@bufbuild\/protobuf(\/.*)?$/];
+const ALLOWED_PACKAGES = [/^@bufbuild\/protobuf(\/.*)?$/, /^lossless-json$/];
 const FORBIDDEN_GLOBALS = [/\bprocess\.\w+/, /\bBuffer\.\w+/, /\bDeno\.\w+/, /\brequire\(/, /\b__dirname\b/, /\bglobalThis\.process\b/];
 
 function* walk(dir) {
@@ -27,7 +27,7 @@ for (const file of walk(CORE)) {
       if (!target.startsWith(CORE)) problems.push(`${rel}: imports '${spec}' from outside src/core`);
       continue;
     }
-    if (!ALLOWED_PACKAGES.some((re) => re.test(spec))) problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf)`);
+    if (!ALLOWED_PACKAGES.some((re) => re.test(spec))) problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf and lossless-json)`);
   }
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
   for (const re of FORBIDDEN_GLOBALS) {

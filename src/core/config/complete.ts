@@ -36,6 +36,7 @@ const RULES: BackendRule[] = [
   { platform: 'onnxruntime_onnx', file: 'model.onnx', backend: 'onnxruntime', setPlatform: 'onnxruntime_onnx' },
   { file: 'model.xml', backend: 'openvino', setPlatform: '' },
   { platform: 'pytorch_libtorch', file: 'model.pt', backend: 'pytorch', setPlatform: 'pytorch_libtorch' },
+  { platform: 'torch_aoti', file: 'model.pt2', backend: 'pytorch', setPlatform: 'torch_aoti' },
   { file: 'model.py', backend: 'python', setPlatform: '' },
   { file: 'model.js', backend: 'js', setPlatform: '' },
 ];

@@ -35,7 +35,7 @@ export function configToJson(config: ModelConfig): JsonObject {
 /** Parses a JSON config (load override). Unknown fields are errors, as in Triton. */
 export function configFromJson(json: unknown): ModelConfig {
   try {
-    return fromJson(ModelConfigSchema, json as JsonValue, { ignoreUnknownFields: false });
+    return fromJson(ModelConfigSchema, upperEnums(ModelConfigSchema, json as JsonValue), { ignoreUnknownFields: false });
   } catch (e) {
     throw invalidArg(`Invalid config override: ${(e as Error).message}`);
   }
@@ -63,7 +63,7 @@ function convertAt(node: JsonValue | undefined, path: string[]): void {
 }
 
 function toNumber(v: JsonValue): JsonValue {
-  return typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  return typeof v === 'string' && /^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v;
 }
 
 /** Re-orders object keys to the .proto declaration order (protobuf-es prints by field number). */
@@ -84,6 +84,27 @@ function ordered(desc: DescMessage, json: JsonValue): JsonValue {
       out[key] = m;
     } else {
       out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Enum names in any case (Triton parses overrides with case_insensitive_enum_parsing). */
+function upperEnums(desc: DescMessage, json: JsonValue): JsonValue {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return json;
+  const out: JsonObject = { ...json };
+  for (const field of desc.fields) {
+    for (const key of [field.name, field.jsonName]) {
+      const v = out[key];
+      if (v === undefined) continue;
+      const up = (x: JsonValue) => (typeof x === 'string' ? x.toUpperCase() : x);
+      if (field.fieldKind === 'enum') out[key] = up(v);
+      else if (field.fieldKind === 'list' && field.listKind === 'enum' && Array.isArray(v)) out[key] = v.map(up);
+      else if (field.fieldKind === 'message') out[key] = upperEnums(field.message, v);
+      else if (field.fieldKind === 'list' && field.listKind === 'message' && Array.isArray(v)) out[key] = v.map((x) => upperEnums(field.message, x));
+      else if (field.fieldKind === 'map' && field.mapKind === 'message' && v && typeof v === 'object' && !Array.isArray(v)) {
+        out[key] = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, upperEnums(field.message, x)]));
+      }
     }
   }
   return out;

@@ -38,7 +38,10 @@ export function locateError(text: string, message: string): { line: number; colu
     const upTo = prefix + line;
     if (failsWith(upTo, message)) {
       for (let c = 1; c <= line.length; c++) {
-        if (failsWith(prefix + line.slice(0, c), message)) return { line: i + 1, column: tokenStart(line, c) };
+        if (!failsWith(prefix + line.slice(0, c), message)) continue;
+        // A missing ':' is noticed at the token after the field name, as protobuf's parser reports it.
+        const column = message.startsWith('expected ":"') ? nextTokenStart(line, c) : tokenStart(line, c);
+        return { line: i + 1, column };
       }
       return { line: i + 1, column: 1 };
     }
@@ -47,11 +50,23 @@ export function locateError(text: string, message: string): { line: number; colu
   return { line: lines.length, column: (lines[lines.length - 1] ?? '').length + 1 };
 }
 
-/** The 1-based column where the token that ends at `end` (exclusive, 1-based count) begins. */
+/** The 1-based column where the token that ends at `end` (1-based, inclusive) begins. */
 function tokenStart(line: string, end: number): number {
   let i = end - 1;
-  const isWord = (ch: string) => /[\w."'-]/.test(ch);
-  if (!isWord(line[i] ?? '')) return i + 1;
+  const last = line[i] ?? '';
+  if (last === '"' || last === "'") {
+    const open = line.lastIndexOf(last, i - 1);
+    return open < 0 ? i + 1 : open + 1;
+  }
+  const isWord = (ch: string) => /[\w.+-]/.test(ch);
+  if (!isWord(last)) return i + 1;
   while (i > 0 && isWord(line[i - 1]!)) i--;
+  return i + 1;
+}
+
+/** The 1-based column of the first token after column `end`. */
+function nextTokenStart(line: string, end: number): number {
+  let i = end;
+  while (i < line.length && /\s/.test(line[i]!)) i++;
   return i + 1;
 }

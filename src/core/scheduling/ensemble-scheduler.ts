@@ -19,7 +19,7 @@ export type StepResolver = (stepIndex: number, version: bigint) => ModelVersion;
 export class EnsembleScheduler implements Scheduler {
   private running = 0;
   private stopping = false;
-  private drained?: () => void;
+  private readonly drained: (() => void)[] = [];
   private readonly config: ModelConfig;
   private readonly resolve: StepResolver;
   private readonly clock: Clock;
@@ -43,13 +43,13 @@ export class EnsembleScheduler implements Scheduler {
       return { result, queueNs: 0, inputNs: 0, inferNs: elapsedNs(start, this.clock.now()), outputNs: 0 };
     } finally {
       this.running--;
-      if (this.stopping && this.running === 0) this.drained?.();
+      if (this.stopping && this.running === 0) for (const r of this.drained.splice(0)) r();
     }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.running > 0) await new Promise<void>((r) => (this.drained = r));
+    if (this.running > 0) await new Promise<void>((r) => this.drained.push(r));
   }
 
   private async run(item: ScheduleItem): Promise<ExecResult> {

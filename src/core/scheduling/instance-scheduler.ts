@@ -33,7 +33,7 @@ export class InstanceScheduler implements Scheduler {
   private head = 0;
   private running = 0;
   private stopping = false;
-  private drained?: () => void;
+  private readonly drained: (() => void)[] = [];
 
   private readonly opts: InstanceSchedulerOptions;
 
@@ -66,7 +66,7 @@ export class InstanceScheduler implements Scheduler {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.pending === 0) return;
-    await new Promise<void>((r) => (this.drained = r));
+    await new Promise<void>((r) => this.drained.push(r));
   }
 
   private cancel(q: Queued): void {
@@ -143,7 +143,7 @@ export class InstanceScheduler implements Scheduler {
   }
 
   private checkDrained(): void {
-    if (this.stopping && this.pending === 0) this.drained?.();
+    if (this.stopping && this.pending === 0) for (const r of this.drained.splice(0)) r();
   }
 }
 

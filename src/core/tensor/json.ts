@@ -1,6 +1,7 @@
 import { invalidArg } from '../errors.ts';
 import type { DataType, TensorData, TypedArray } from '../types.ts';
 import { allocate } from './datatype.ts';
+import { FloatLiteral } from './exact-json.ts';
 
 const utf8 = new TextEncoder();
 const utf8Decode = new TextDecoder();
@@ -77,20 +78,23 @@ export function jsonToTensorData(input: string, dt: DataType, values: unknown[])
   if (dt === 'FP32' || dt === 'FP64') {
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (typeof v !== 'number') throw typeError(input, 'number');
-      out[i] = v;
+      if (typeof v === 'number') out[i] = v;
+      else if (v instanceof FloatLiteral) out[i] = v.value;
+      else if (typeof v === 'bigint') out[i] = Number(v);
+      else throw typeError(input, 'number');
     }
     return out;
   }
   if (dt === 'INT64' || dt === 'UINT64') {
     const unsigned = dt === 'UINT64';
     const big = out as BigInt64Array | BigUint64Array;
+    const [lo, hi] = unsigned ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (typeof v !== 'number' || !Number.isInteger(v) || (unsigned && v < 0)) {
-        throw typeError(input, unsigned ? 'unsigned-integer' : 'signed-integer');
-      }
-      big[i] = BigInt(v);
+      const b = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : undefined;
+      if (b === undefined || (unsigned && b < 0n)) throw typeError(input, unsigned ? 'unsigned-integer' : 'signed-integer');
+      if (b < lo || b > hi) throw invalidArg(`Unable to parse 'data': value ${b} is out of range for ${dt} input '${input}'`);
+      big[i] = b;
     }
     return out;
   }

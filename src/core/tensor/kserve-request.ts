@@ -2,6 +2,7 @@ import { invalidArg } from '../errors.ts';
 import type { InferRequest, NamedTensor, Parameters, ParamValue, RequestedOutput, TensorData } from '../types.ts';
 import { deserializeBytesTensor } from './bytes.ts';
 import { DATA_TYPES, isDataType, viewBytes } from './datatype.ts';
+import { needsExactParse, parseExact } from './exact-json.ts';
 import { flattenJsonData, jsonToTensorData } from './json.ts';
 import { checkShape } from './shape.ts';
 
@@ -51,14 +52,15 @@ export function decodeInferRequest(body: Uint8Array, opts: DecodeOptions): Infer
 }
 
 function parseJson(bytes: Uint8Array): Json {
+  const text = decoder.decode(bytes);
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = JSON.parse(text);
   } catch (e) {
     throw invalidArg(`failed to parse the request JSON buffer: ${(e as Error).message}`);
   }
   if (!isObject(value)) throw invalidArg('failed to parse the request JSON buffer: the request must be a JSON object');
-  return value;
+  return needsExactParse(value, text) ? (parseExact(text) as Json) : value;
 }
 
 /** Request and tensor parameters: string, number (integer or double) or bool. */
@@ -108,7 +110,7 @@ function decodeInput(raw: unknown, binary: BinaryCursor, model: string): NamedTe
   if (typeof name !== 'string') throw invalidArg(`Unable to parse 'name': attempt to access JSON non-string as string`);
   if (typeof datatype !== 'string') throw invalidArg(`Unable to parse 'datatype' of input '${name}': attempt to access JSON non-string as string`);
   if (!isDataType(datatype)) throw invalidArg(`invalid datatype for input ${name}`);
-  const count = checkShape(name, shape);
+  const count = checkShape(name, shape, DATA_TYPES[datatype].size);
   const params = raw.parameters === undefined ? {} : parseParameters(raw.parameters, false);
   const set: string[] = [];
   if ('data' in raw) set.push("'data'");
