@@ -38,6 +38,63 @@ const CLASSIFIER_CONFIG =
 
 const LABELS = ['cat', 'dog', 'bird', 'fish', 'horse'];
 
+const SCALE_JS_CONFIG =
+  'name: "scale_js"\nbackend: "js"\nmax_batch_size: 8\n' +
+  tensorConfig('input', ['INPUT0'], 'TYPE_FP32', [16]) +
+  tensorConfig('output', ['OUTPUT0'], 'TYPE_FP32', [16]) +
+  'dynamic_batching { }\n' +
+  'parameters { key: "factor" value: { string_value: "0.5" } }\n';
+
+const SCALE_JS = `// A JavaScript model (backend "js"): ES module run in its own worker thread.
+let factor = 1;
+
+/** Called once per instance with the model's completed config (Triton's JSON form). */
+export function initialize(args) {
+  factor = Number(args.model_config.parameters.factor?.string_value ?? 1);
+}
+
+/** One call may carry several requests (dynamic batching); return one response per request. */
+export function execute(requests) {
+  return requests.map((request) => {
+    const x = request.inputs.INPUT0; // { datatype, shape, data: Float32Array }
+    return { outputs: { OUTPUT0: { shape: x.shape, data: x.data.map((v) => v * factor) } } };
+  });
+}
+
+export function finalize() {}
+`;
+
+const ENSEMBLE_CONFIG = `name: "add_sub_scaled"
+platform: "ensemble"
+max_batch_size: 8
+input [
+  { name: "A" data_type: TYPE_FP32 dims: [ 16 ] },
+  { name: "B" data_type: TYPE_FP32 dims: [ 16 ] }
+]
+output [
+  { name: "HALF_SUM" data_type: TYPE_FP32 dims: [ 16 ] },
+  { name: "DIFF" data_type: TYPE_FP32 dims: [ 16 ] }
+]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "add_sub"
+      model_version: -1
+      input_map { key: "INPUT0" value: "A" }
+      input_map { key: "INPUT1" value: "B" }
+      output_map { key: "OUTPUT0" value: "SUM" }
+      output_map { key: "OUTPUT1" value: "DIFF" }
+    },
+    {
+      model_name: "scale_js"
+      model_version: -1
+      input_map { key: "INPUT0" value: "SUM" }
+      output_map { key: "OUTPUT0" value: "HALF_SUM" }
+    }
+  ]
+}
+`;
+
 export function exampleModels(): ExampleModel[] {
   return [
     {
@@ -63,6 +120,16 @@ export function exampleModels(): ExampleModel[] {
       name: 'auto_complete',
       summary: 'FP32 [-1,4] add/sub with no config.pbtxt (config derived by the server)',
       files: { '1/model.onnx': addSubModel({ type: 'float32', dims: ['batch', 4] }) },
+    },
+    {
+      name: 'scale_js',
+      summary: 'JavaScript backend: FP32 [-1,16] times the "factor" config parameter',
+      files: { 'config.pbtxt': SCALE_JS_CONFIG, '1/model.js': SCALE_JS },
+    },
+    {
+      name: 'add_sub_scaled',
+      summary: 'ensemble: add_sub, then scale_js on the sum',
+      files: { 'config.pbtxt': ENSEMBLE_CONFIG, '1/.keep': '' },
     },
   ];
 }

@@ -92,4 +92,28 @@ describe('nereid CLI', () => {
     expect((await done.json()).outputs[0].data).toEqual([42]);
     expect(await exit).toBe(0);
   });
+
+  it('explicit mode loads --load-model models at startup; poll mode picks up new models on its own', async () => {
+    const repo = tmpTree({ 'a/config.pbtxt': CONFIG, 'a/1/model.onnx': addSubModel(), 'b/config.pbtxt': CONFIG, 'b/1/model.onnx': addSubModel() });
+    const explicit = await startCli(['--model-repository', repo, '--model-control-mode', 'explicit', '--load-model', 'b']);
+    try {
+      const index = await (await fetch(`${explicit.url}/v2/repository/index`, { method: 'POST' })).json();
+      expect(index).toEqual([{ name: 'a' }, { name: 'b', version: '1', state: 'READY' }]);
+    } finally {
+      expect(await explicit.stop()).toBe(0);
+    }
+    const poll = await startCli(['--model-repository', repo, '--model-control-mode', 'poll', '--repository-poll-secs', '1']);
+    try {
+      const { writeTree } = await import('../helpers/tmp.ts');
+      writeTree(repo, { 'c/config.pbtxt': CONFIG, 'c/1/model.onnx': addSubModel() });
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await fetch(`${poll.url}/v2/models/c/ready`)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      expect(await poll.stop()).toBe(0);
+    }
+  });
 });

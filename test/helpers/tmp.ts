@@ -1,18 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { type FileTree, writeTree } from './tmp-tree.ts';
 
-export type FileTree = Record<string, Uint8Array | string>;
-
-/** Writes `files` (relative path → contents) under `root`. */
-export function writeTree(root: string, files: FileTree): void {
-  for (const [rel, data] of Object.entries(files)) {
-    const p = join(root, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, data);
-  }
-}
+export { type FileTree, writeTree } from './tmp-tree.ts';
 
 /** A temporary directory holding `files`, removed after the test file's tests. */
 export function tmpTree(files: FileTree = {}, prefix = 'nereid-test-'): string {
