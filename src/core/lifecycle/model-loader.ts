@@ -2,7 +2,6 @@ import { clone, create } from '@bufbuild/protobuf';
 import type { BackendInstance, InstanceSpec, ModelSource } from '../backend/backend.ts';
 import type { BackendRegistry } from '../backend/registry.ts';
 import type { Clock } from '../clock.ts';
-import { dynamicBatching } from '../config/accessors.ts';
 import { completeBackendFields, normalizeConfig } from '../config/complete.ts';
 import { validateEnsembleGraph } from '../config/ensemble.ts';
 import { type ModelConfig, ModelConfigSchema, ModelInstanceGroup_Kind } from '../config/gen/model_config_pb.ts';
@@ -14,7 +13,7 @@ import { type ModelId, ModelVersion } from '../model/model-version.ts';
 import { joinPath } from '../repository/driver.ts';
 import type { Repository } from '../repository/repository.ts';
 import { EnsembleScheduler, type StepResolver } from '../scheduling/ensemble-scheduler.ts';
-import { InstanceScheduler } from '../scheduling/instance-scheduler.ts';
+import { createScheduler } from '../scheduling/create.ts';
 import { ModelStats } from '../stats/model-stats.ts';
 import { selectVersions } from './versions.ts';
 
@@ -90,8 +89,7 @@ export async function loadVersion(
   const labels = await readLabels(source, config);
   const instances = await createInstances(ctx, source, config, backend);
   const stats = new ModelStats();
-  const batching = dynamicBatching(config) !== undefined && config.maxBatchSize > 1;
-  const scheduler = new InstanceScheduler({ instances, clock: ctx.clock, stats, maxBatchSize: batching ? config.maxBatchSize : 1 });
+  const scheduler = createScheduler(config, instances, ctx.clock, stats);
   const devices = [...new Set(instances.map((i) => i.device))].join(',');
   return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details: { device: devices } });
 }

@@ -11,8 +11,15 @@ export function mergeInputs(requests: readonly ExecRequest[]): Map<string, Tenso
   const merged = new Map<string, Tensor>();
   for (const [name, first] of requests[0]!.inputs) {
     const parts = requests.map((r) => r.inputs.get(name)!);
+    const data = concat(parts.map((p) => p.data), first.datatype);
+    const inner = first.shape.slice(1).join(',');
+    if (parts.some((p) => p.shape.slice(1).join(',') !== inner)) {
+      // Only allow_ragged_batch inputs reach here with differing shapes: they go flattened.
+      merged.set(name, { datatype: first.datatype, shape: [data.length], data });
+      continue;
+    }
     const batch = parts.reduce((n, t) => n + (t.shape[0] ?? 1), 0);
-    merged.set(name, { datatype: first.datatype, shape: [batch, ...first.shape.slice(1)], data: concat(parts.map((p) => p.data), first.datatype) });
+    merged.set(name, { datatype: first.datatype, shape: [batch, ...first.shape.slice(1)], data });
   }
   return merged;
 }

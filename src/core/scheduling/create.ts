@@ -1,0 +1,14 @@
+import type { BackendInstance } from '../backend/backend.ts';
+import type { Clock } from '../clock.ts';
+import { dynamicBatching } from '../config/accessors.ts';
+import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import type { ModelStats } from '../stats/model-stats.ts';
+import { DynamicBatcher } from './dynamic-batcher.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/** Triton's scheduler choice: dynamic batcher, or the default scheduler. */
+export function createScheduler(config: ModelConfig, instances: BackendInstance[], clock: Clock, stats: ModelStats): Scheduler {
+  const batching = dynamicBatching(config);
+  const raggedInputs = new Set(config.input.filter((i) => i.allowRaggedBatch).map((i) => i.name));
+  return new DynamicBatcher({ instances, clock, stats, maxBatchSize: config.maxBatchSize, batching, raggedInputs });
+}

@@ -1,0 +1,298 @@
+import type { BackendInstance } from '../backend/backend.ts';
+import type { Clock } from '../clock.ts';
+import { type ModelDynamicBatching, type ModelQueuePolicy, ModelQueuePolicy_TimeoutAction } from '../config/gen/model_config_pb.ts';
+import { serverError, unavailable } from '../errors.ts';
+import { requestPrefix } from '../model/validate-request.ts';
+import type { ModelStats } from '../stats/model-stats.ts';
+import { executeBatch } from './executor.ts';
+import { Deque, type Queued } from './queued.ts';
+import type { ScheduledResult, ScheduleItem, Scheduler } from './scheduler.ts';
+
+export interface DynamicBatcherOptions {
+  instances: BackendInstance[];
+  clock: Clock;
+  stats: ModelStats;
+  /** Largest batch in elements; 0 or 1 disables merging. */
+  maxBatchSize: number;
+  /** The `dynamic_batching` config; undefined gives Triton's default scheduler (no policies, no merging). */
+  batching?: ModelDynamicBatching;
+  /** Inputs with allow_ragged_batch: their shapes need not match within a batch. */
+  raggedInputs?: ReadonlySet<string>;
+}
+
+interface Policy {
+  timeoutUs: number;
+  allowOverride: boolean;
+  delay: boolean;
+  maxQueueSize: number;
+}
+
+interface Level {
+  policy: Policy;
+  items: Deque<Queued>;
+  /** Requests whose timeout expired under the DELAY action: served after the level's others. */
+  delayed: Deque<Queued>;
+}
+
+const toPolicy = (p: ModelQueuePolicy | undefined): Policy => ({
+  timeoutUs: Number(p?.defaultTimeoutMicroseconds ?? 0n),
+  allowOverride: p?.allowTimeoutOverride ?? false,
+  delay: p?.timeoutAction === ModelQueuePolicy_TimeoutAction.DELAY,
+  maxQueueSize: p?.maxQueueSize ?? 0,
+});
+
+type Decision = { batch: Queued[] } | { waitUntil: number } | undefined;
+
+/**
+ * Triton's dynamic batcher: priority levels with queue policies (size limit, timeouts with
+ * REJECT/DELAY), batches formed from compatible requests up to max_batch_size honouring
+ * preferred_batch_size and max_queue_delay_microseconds, optional preserve_ordering.
+ * Time comes from the injected clock, so tests drive it deterministically.
+ */
+export class DynamicBatcher implements Scheduler {
+  private readonly opts: DynamicBatcherOptions;
+  private readonly idle: BackendInstance[];
+  private readonly levels: Level[] = [];
+  private readonly defaultLevel: number;
+  private readonly preferred: Set<number>;
+  private readonly largestPreferred: number;
+  private readonly delayMs: number;
+  private queued = 0;
+  private running = 0;
+  private stopping = false;
+  private readonly drained: (() => void)[] = [];
+  private timer: unknown;
+  private timerAt = Infinity;
+  private nextDeadline = Infinity;
+  private arrivals = 0;
+  /** preserve_ordering: arrival numbers settled so far, and results waiting for earlier ones. */
+  private released = 0;
+  private readonly held = new Map<number, () => void>();
+
+  constructor(opts: DynamicBatcherOptions) {
+    this.opts = opts;
+    this.idle = [...opts.instances].reverse();
+    const db = opts.batching;
+    const count = Math.max(1, Number(db?.priorityLevels ?? 0n));
+    for (let level = 1; level <= count; level++) {
+      const policy = db?.priorityQueuePolicy[String(level)] ?? db?.defaultQueuePolicy;
+      this.levels.push({ policy: toPolicy(policy), items: new Deque(), delayed: new Deque() });
+    }
+    this.defaultLevel = Math.min(count, Math.max(1, Number(db?.defaultPriorityLevel ?? 0n))) - 1;
+    const max = Math.max(1, opts.maxBatchSize);
+    const pref = db?.preferredBatchSize.filter((p) => p > 0 && p <= max) ?? [];
+    this.preferred = new Set(pref.length > 0 ? pref : [max]);
+    this.largestPreferred = Math.max(...this.preferred);
+    this.delayMs = Number(db?.maxQueueDelayMicroseconds ?? 0n) / 1000;
+  }
+
+  get pending(): number {
+    return this.queued + this.running;
+  }
+
+  enqueue(item: ScheduleItem): Promise<ScheduledResult> {
+    if (this.stopping) {
+      return Promise.reject(unavailable(`${requestPrefix(item.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`));
+    }
+    const levelIndex = item.priority !== undefined && item.priority >= 1 && item.priority <= this.levels.length ? item.priority - 1 : this.defaultLevel;
+    const level = this.levels[levelIndex]!;
+    const { policy } = level;
+    if (policy.maxQueueSize > 0 && level.items.length + level.delayed.length >= policy.maxQueueSize) {
+      return Promise.reject(unavailable(`${requestPrefix(item.id)}Exceeds maximum queue size`));
+    }
+    return new Promise((resolve, reject) => {
+      const now = this.opts.clock.now();
+      const q: Queued = { item, enqueuedAt: now, done: false, resolve, reject, deadline: Infinity };
+      let timeoutUs = policy.timeoutUs;
+      if (policy.allowOverride && item.timeoutUs && timeoutUs > 0 && item.timeoutUs < timeoutUs) timeoutUs = item.timeoutUs;
+      if (timeoutUs > 0) {
+        q.deadline = now + timeoutUs / 1000;
+        this.nextDeadline = Math.min(this.nextDeadline, q.deadline);
+      }
+      if (this.opts.batching?.preserveOrdering) q.seq = this.arrivals++;
+      const signal = item.signal;
+      if (signal) {
+        if (signal.aborted) {
+          this.settle(q, { error: cancelled(item.id) });
+          return;
+        }
+        signal.addEventListener('abort', () => this.cancel(q), { once: true });
+      }
+      level.items.push(q);
+      this.queued++;
+      this.opts.stats.pending++;
+      this.pump();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.pending === 0) return;
+    await new Promise<void>((r) => this.drained.push(r));
+  }
+
+  private cancel(q: Queued): void {
+    if (q.done) return;
+    q.done = true;
+    for (const level of this.levels) {
+      level.items.filter((x) => x !== q);
+      level.delayed.filter((x) => x !== q);
+    }
+    this.queued--;
+    this.opts.stats.pending--;
+    this.settle(q, { error: cancelled(q.item.id) });
+    this.pump();
+  }
+
+  private pump(): void {
+    const now = this.opts.clock.now();
+    if (now >= this.nextDeadline) this.expire(now);
+    while (this.idle.length > 0 && this.queued > 0) {
+      const d = this.decide(now);
+      if (!d) break;
+      if ('waitUntil' in d) {
+        this.wakeAt(d.waitUntil);
+        break;
+      }
+      void this.run(this.idle.pop()!, d.batch);
+    }
+    if (this.nextDeadline < Infinity && this.queued > 0) this.wakeAt(this.nextDeadline);
+    this.checkDrained();
+  }
+
+  /** Applies queue timeouts: REJECT fails the request, DELAY moves it behind its level's others. */
+  private expire(now: number): void {
+    let next = Infinity;
+    for (const level of this.levels) {
+      const keep = (q: Queued) => {
+        if (q.done) return false;
+        if ((q.deadline ?? Infinity) > now) {
+          next = Math.min(next, q.deadline ?? Infinity);
+          return true;
+        }
+        if (level.policy.delay) {
+          q.deadline = Infinity;
+          level.delayed.push(q);
+        } else {
+          q.done = true;
+          this.queued--;
+          this.opts.stats.pending--;
+          this.settle(q, { error: unavailable(`${requestPrefix(q.item.id)}Request timeout expired`) });
+        }
+        return false;
+      };
+      level.items.filter(keep);
+    }
+    this.nextDeadline = next;
+  }
+
+  private *ordered(): Generator<Queued> {
+    for (const level of this.levels) {
+      for (const q of level.items) if (!q.done) yield q;
+      for (const q of level.delayed) if (!q.done) yield q;
+    }
+  }
+
+  /** Batch formation (Triton's GetDynamicBatch): what to run now, or when to look again. */
+  private decide(now: number): Decision {
+    const batch: Queued[] = [];
+    const max = Math.max(1, this.opts.maxBatchSize);
+    const merging = this.opts.batching !== undefined && max > 1;
+    let size = 0;
+    let key: string | undefined;
+    let preferredPrefix = 0;
+    let canGrow = true;
+    for (const q of this.ordered()) {
+      if (batch.length > 0 && !merging) {
+        canGrow = false;
+        break;
+      }
+      const k = shapeKey(q, this.opts.raggedInputs);
+      if (key !== undefined && k !== key) {
+        canGrow = false;
+        break;
+      }
+      if (size + q.item.batchSize > max) {
+        canGrow = false;
+        break;
+      }
+      if (preferredPrefix === 0 && size > 0 && size + q.item.batchSize > this.largestPreferred) {
+        preferredPrefix = batch.length;
+        canGrow = false;
+        break;
+      }
+      key = k;
+      batch.push(q);
+      size += q.item.batchSize;
+      if (this.preferred.has(size)) preferredPrefix = batch.length;
+    }
+    if (batch.length === 0) return undefined;
+    if (!merging) return { batch: this.take(batch) };
+    const oldest = Math.min(...batch.map((q) => q.enqueuedAt));
+    const waited = now - oldest;
+    if (preferredPrefix > 0 && (this.delayMs === 0 || waited < this.delayMs)) return { batch: this.take(batch.slice(0, preferredPrefix)) };
+    if (!canGrow || size >= this.largestPreferred || this.delayMs === 0 || waited >= this.delayMs) return { batch: this.take(batch) };
+    return { waitUntil: oldest + this.delayMs };
+  }
+
+  private take(batch: Queued[]): Queued[] {
+    for (const q of batch) q.done = true;
+    for (const level of this.levels) {
+      while (level.items.peek()?.done) level.items.shift();
+      while (level.delayed.peek()?.done) level.delayed.shift();
+    }
+    this.queued -= batch.length;
+    return batch;
+  }
+
+  private wakeAt(at: number): void {
+    if (at >= this.timerAt) return;
+    const { clock } = this.opts;
+    if (this.timer !== undefined) clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.max(0, at - clock.now()));
+  }
+
+  private async run(instance: BackendInstance, batch: Queued[]): Promise<void> {
+    this.running += batch.length;
+    await executeBatch(instance, batch, { clock: this.opts.clock, stats: this.opts.stats, settle: (q, o) => this.settle(q, o) });
+    this.running -= batch.length;
+    this.opts.stats.pending -= batch.length;
+    this.idle.push(instance);
+    this.pump();
+  }
+
+  /** Settles a request; with preserve_ordering, only after every earlier arrival has settled. */
+  private settle(q: Queued, o: { result?: ScheduledResult; error?: Error }): void {
+    const fire = () => (o.error ? q.reject(o.error) : q.resolve(o.result!));
+    if (q.seq === undefined) return fire();
+    this.held.set(q.seq, fire);
+    while (this.held.has(this.released)) {
+      const f = this.held.get(this.released)!;
+      this.held.delete(this.released++);
+      f();
+    }
+  }
+
+  private checkDrained(): void {
+    if (this.stopping && this.pending === 0) for (const r of this.drained.splice(0)) r();
+  }
+}
+
+function cancelled(id: string | undefined): Error {
+  return serverError('CANCELLED', `${requestPrefix(id)}request cancelled`);
+}
+
+/** Requests batch together only when their variable-size, non-ragged inputs have equal shapes. */
+function shapeKey(q: Queued, ragged: ReadonlySet<string> | undefined): string {
+  let key = '';
+  for (const [name, t] of q.item.exec.inputs) {
+    if (ragged?.has(name)) continue;
+    key += `${name}:${t.shape.slice(1).join(',')};`;
+  }
+  return key;
+}
