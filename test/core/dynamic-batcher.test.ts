@@ -1,7 +1,7 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import type { BackendInstance, ExecOutcome, ExecRequest } from '../../src/core/backend/backend.ts';
-import { type ModelDynamicBatching, ModelDynamicBatchingSchema, ModelQueuePolicySchema, ModelQueuePolicy_TimeoutAction } from '../../src/core/config/gen/model_config_pb.ts';
+import { ModelDynamicBatchingSchema, ModelQueuePolicySchema, ModelQueuePolicy_TimeoutAction } from '../../src/core/config/gen/model_config_pb.ts';
 import { DynamicBatcher } from '../../src/core/scheduling/dynamic-batcher.ts';
 import type { ScheduledResult, ScheduleItem } from '../../src/core/scheduling/scheduler.ts';
 import { ModelStats } from '../../src/core/stats/model-stats.ts';
@@ -46,7 +46,7 @@ function req(tag: string, rows = 1, extra: Partial<ScheduleItem> = {}, width = 2
   };
 }
 
-function setup(batching: Partial<ModelDynamicBatching> | undefined, opts: { maxBatchSize?: number; instances?: number } = {}) {
+function setup(batching: MessageInitShape<typeof ModelDynamicBatchingSchema> | undefined, opts: { maxBatchSize?: number; instances?: number } = {}) {
   const clock = new ManualClock();
   const stats = new ModelStats();
   const instances = Array.from({ length: opts.instances ?? 1 }, () => new HeldInstance());
