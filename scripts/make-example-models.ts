@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { addSubModel, classifierModel, stringAddSubModel } from '../src/tools/onnx/models.ts';
+import { accumulatorModel, addSubModel, classifierModel, stringAddSubModel } from '../src/tools/onnx/models.ts';
 
 export interface ExampleModel {
   name: string;
@@ -62,6 +62,28 @@ export function execute(requests) {
 }
 
 export function finalize() {}
+`;
+
+const ACCUMULATE_CONFIG = `name: "accumulate"
+platform: "onnxruntime_onnx"
+max_batch_size: 4
+input [ { name: "INPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
+output [ { name: "OUTPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
+sequence_batching {
+  max_sequence_idle_microseconds: 5000000
+  control_input [
+    { name: "START" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }
+  ]
+  state [
+    {
+      input_name: "STATE_IN"
+      output_name: "STATE_OUT"
+      data_type: TYPE_INT32
+      dims: [ 1 ]
+      initial_state: { data_type: TYPE_INT32 dims: [ 1 ] zero_data: true name: "zeros" }
+    }
+  ]
+}
 `;
 
 const ENSEMBLE_CONFIG = `name: "add_sub_scaled"
@@ -125,6 +147,11 @@ export function exampleModels(): ExampleModel[] {
       name: 'scale_js',
       summary: 'JavaScript backend: FP32 [-1,16] times the "factor" config parameter',
       files: { 'config.pbtxt': SCALE_JS_CONFIG, '1/model.js': SCALE_JS },
+    },
+    {
+      name: 'accumulate',
+      summary: 'stateful sequence model: running sum per sequence (implicit state, START control)',
+      files: { 'config.pbtxt': ACCUMULATE_CONFIG, '1/model.onnx': accumulatorModel() },
     },
     {
       name: 'add_sub_scaled',

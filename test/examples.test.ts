@@ -42,3 +42,37 @@ describe('examples/models', () => {
     expect(out.DIFF).toEqual(X.map((x, i) => x - Y[i]!));
   });
 });
+
+describe('examples/models/accumulate (sequence batcher with implicit state)', () => {
+  const step = (id: number | string, value: number, flags: Record<string, boolean> = {}) =>
+    t.request('/v2/models/accumulate/infer', post({ parameters: { sequence_id: id, ...flags }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [value] }] }));
+
+  it('accumulates across a sequence; sequences are independent; START resets', async () => {
+    const values = [3, 4, -2, 10];
+    const sums: number[] = [];
+    let acc = 0;
+    for (const [i, v] of values.entries()) {
+      acc += v;
+      const res = await (await step(1001, v, { sequence_start: i === 0, sequence_end: i === values.length - 1 })).json();
+      sums.push(res.outputs[0].data[0]);
+      expect(res.outputs.map((o: { name: string }) => o.name)).toEqual(['OUTPUT']);
+    }
+    expect(sums).toEqual([3, 7, 5, 15]);
+    const [a, b] = await Promise.all([step('alpha', 5, { sequence_start: true }), step('beta', 100, { sequence_start: true })]);
+    expect((await a.json()).outputs[0].data).toEqual([5]);
+    expect((await b.json()).outputs[0].data).toEqual([100]);
+    expect((await (await step('alpha', 1)).json()).outputs[0].data).toEqual([6]);
+    expect((await (await step('beta', 1, { sequence_end: true })).json()).outputs[0].data).toEqual([101]);
+    expect((await (await step('alpha', 7, { sequence_start: true, sequence_end: true })).json()).outputs[0].data).toEqual([7]);
+  });
+
+  it('answers Triton\'s errors over HTTP', async () => {
+    const noStart = await step(555, 1);
+    expect(noStart.status).toBe(400);
+    expect((await noStart.json()).error).toBe("inference request for sequence 555 to model 'accumulate' must specify the START flag on the first request of the sequence");
+    const noId = await t.request('/v2/models/accumulate/infer', post({ inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }] }));
+    expect((await noId.json()).error).toBe("inference request to model 'accumulate' must specify a non-zero or non-empty correlation ID");
+    const control = await t.request('/v2/models/accumulate/infer', post({ parameters: { sequence_id: 9, sequence_start: true }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }, { name: 'START', shape: [1, 1], datatype: 'INT32', data: [1] }] }));
+    expect((await control.json()).error).toBe("[request id: <id_unknown>] unexpected inference input 'START' for model 'accumulate'");
+  });
+});

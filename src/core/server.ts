@@ -16,6 +16,7 @@ export const NEREID_VERSION = '0.1.0';
 
 export const EXTENSIONS = [
   'classification',
+  'sequence',
   'model_repository',
   'model_repository(unload_dependents)',
   'schedule_policy',
@@ -174,7 +175,8 @@ export class InferenceServer {
   }
 
   async infer(req: InferRequest): Promise<InferResponse> {
-    if (this.state === 'exiting') {
+    const continuing = req.parameters?.sequence_id !== undefined && req.parameters.sequence_start !== true;
+    if (this.state === 'exiting' && !continuing) {
       throw unavailable(`${requestPrefix(req.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`);
     }
     const mv = this.manager.acquire(req.model, req.version);

@@ -93,6 +93,10 @@ export function completeFromModelIO(
   defaultMaxBatchSize = DEFAULT_MAX_BATCH_SIZE,
 ): void {
   if (config.input.length > 0 && config.output.length > 0) return;
+  // Sequence control and implicit-state tensors are fed by the scheduler, not declared as I/O.
+  const sb = sequenceBatching(config);
+  const internal = new Set([...(sb?.controlInput.map((c) => c.name) ?? []), ...(sb?.state.flatMap((s) => [s.inputName, s.outputName]) ?? [])]);
+  io = { inputs: io.inputs.filter((t) => !internal.has(t.name)), outputs: io.outputs.filter((t) => !internal.has(t.name)) };
   const all = [...io.inputs, ...io.outputs];
   const canBatch = all.length > 0 && all.every((t) => t.dims.length >= 1 && t.dims[0] === -1);
   if (config.maxBatchSize === 0 && canBatch) config.maxBatchSize = defaultMaxBatchSize;

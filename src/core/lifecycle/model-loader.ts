@@ -2,6 +2,7 @@ import { clone, create } from '@bufbuild/protobuf';
 import type { BackendInstance, InstanceSpec, ModelSource } from '../backend/backend.ts';
 import type { BackendRegistry } from '../backend/registry.ts';
 import type { Clock } from '../clock.ts';
+import { sequenceBatching } from '../config/accessors.ts';
 import { completeBackendFields, normalizeConfig } from '../config/complete.ts';
 import { validateEnsembleGraph } from '../config/ensemble.ts';
 import { type ModelConfig, ModelConfigSchema, ModelInstanceGroup_Kind } from '../config/gen/model_config_pb.ts';
@@ -14,6 +15,7 @@ import { joinPath } from '../repository/driver.ts';
 import type { Repository } from '../repository/repository.ts';
 import { EnsembleScheduler, type StepResolver } from '../scheduling/ensemble-scheduler.ts';
 import { createScheduler } from '../scheduling/create.ts';
+import { type StateSpec, stateSpecs } from '../scheduling/sequence-controls.ts';
 import { ModelStats } from '../stats/model-stats.ts';
 import { selectVersions } from './versions.ts';
 
@@ -89,7 +91,8 @@ export async function loadVersion(
   const labels = await readLabels(source, config);
   const instances = await createInstances(ctx, source, config, backend);
   const stats = new ModelStats();
-  const scheduler = createScheduler(config, instances, ctx.clock, stats);
+  const states = await readStates(source, config);
+  const scheduler = createScheduler(config, instances, ctx.clock, stats, ctx.log, states);
   const devices = [...new Set(instances.map((i) => i.device))].join(',');
   return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details: { device: devices } });
 }
@@ -135,4 +138,20 @@ async function createInstances(ctx: LoaderContext, source: ModelSource, config: 
     throw (failed as PromiseRejectedResult).reason;
   }
   return created;
+}
+
+/** Implicit-state specs, with initial_state data files (under <model>/initial_state/) read. */
+async function readStates(source: ModelSource, config: ModelConfig): Promise<StateSpec[]> {
+  const sb = sequenceBatching(config);
+  if (!sb) return [];
+  const specs = stateSpecs(sb);
+  return Promise.all(specs.map(async (spec, i) => {
+    const init = sb.state[i]!.initialState[0];
+    if (init?.stateData.case !== 'dataFile') return spec;
+    try {
+      return { ...spec, initial: await source.readModelFile(joinPath('initial_state', init.stateData.value)) };
+    } catch (e) {
+      throw invalidArg(`unable to read initial state file '${init.stateData.value}' for state '${spec.input}' of model '${config.name}': ${(e as Error).message}`);
+    }
+  }));
 }

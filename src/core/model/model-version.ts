@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import { elapsedNs } from '../clock.ts';
 import type { ModelConfig } from '../config/gen/model_config_pb.ts';
 import { internal, toServerError } from '../errors.ts';
-import type { Scheduler } from '../scheduling/scheduler.ts';
+import type { ScheduleItem, Scheduler } from '../scheduling/scheduler.ts';
 import { ModelStats } from '../stats/model-stats.ts';
 import type { InferRequest, InferResponse, NamedTensor, ParamValue, Tensor } from '../types.ts';
 import { classify } from './classification.ts';
@@ -92,6 +92,7 @@ export class ModelVersion {
         signal: req.signal,
         priority: numberParam(req, 'priority'),
         timeoutUs: numberParam(req, 'timeout'),
+        sequence: sequenceOf(req),
       });
       const outputs = this.responseOutputs(req, checked.outputs, r.result.outputs);
       const end = clock.now();
@@ -126,6 +127,13 @@ function customParameters(req: InferRequest): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(req.parameters ?? {})) if (!RESERVED.has(k)) out[k] = v;
   return out;
+}
+
+function sequenceOf(req: InferRequest): ScheduleItem['sequence'] {
+  const p = req.parameters;
+  if (!p || !('sequence_id' in p || 'sequence_start' in p || 'sequence_end' in p)) return undefined;
+  const id = p.sequence_id;
+  return { id: typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? id : 0, start: p.sequence_start === true, end: p.sequence_end === true };
 }
 
 function numberParam(req: InferRequest, key: string): number | undefined {

@@ -11,6 +11,8 @@ export interface ScheduleItem {
   priority?: number;
   /** Request `timeout` parameter in microseconds (dynamic batcher). */
   timeoutUs?: number;
+  /** Sequence parameters (sequence batcher). */
+  sequence?: { id: number | bigint | string; start: boolean; end: boolean };
 }
 
 export interface ScheduledResult {
