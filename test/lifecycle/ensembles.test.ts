@@ -54,6 +54,12 @@ output { name: "Y" data_type: TYPE_INT32 dims: [ 1 ] }
 ensemble_scheduling { step { model_name: "picky" model_version: -1 input_map { key: "INPUT0" value: "X" } output_map { key: "OUTPUT0" value: "Y" } } }
 `,
   'fragile/1/.keep': '',
+  'wrong_type/config.pbtxt': PIPELINE.replace('input [ { name: "A" data_type: TYPE_FP32', 'input [ { name: "A" data_type: TYPE_INT32').replace('wrong', 'wrong'),
+  'wrong_type/1/.keep': '',
+  'too_big/config.pbtxt': PIPELINE.replace('max_batch_size: 8', 'max_batch_size: 16'),
+  'too_big/1/.keep': '',
+  'bad_name/config.pbtxt': PIPELINE.replace('input_map { key: "INPUT0" value: "A" }', 'input_map { key: "NOPE" value: "A" }'),
+  'bad_name/1/.keep': '',
 });
 
 async function withServer(fn: (t: TestServer) => Promise<void>) {
@@ -119,6 +125,14 @@ describe('ensembles (EXPLICIT mode)', () => {
       expect((await unused.json()).error).toMatch(/ensemble input 'C' for ensemble unused' is not used/);
       const missing = await load(t, 'missing_step');
       expect((await missing.json()).error).toMatch(/ensemble missing_step contains models that are not available or ambiguous: nowhere/);
+    }));
+
+  it('checks data types, shapes, names and batch sizes against the composing models', () =>
+    withServer(async (t) => {
+      const err = async (m: string) => (await (await load(t, m)).json()).error as string;
+      expect(await err('wrong_type')).toMatch(/in ensemble wrong_type, ensemble tensor A: inconsistent data type: TYPE_INT32 is inferred from model wrong_type while TYPE_FP32 is inferred from model add_sub/);
+      expect(await err('too_big')).toMatch(/ensemble too_big allows maximum batch size 16, but it contains model add_sub which only allows maximum batch size to be 8/);
+      expect(await err('bad_name')).toMatch(/in ensemble bad_name, ensemble tensor A is mapped to non-existing input NOPE of model add_sub/);
     }));
 
   it('a failing step is named in the error', () =>

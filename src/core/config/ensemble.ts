@@ -1,5 +1,5 @@
 import { invalidArg } from '../errors.ts';
-import { ensembleScheduling } from './accessors.ts';
+import { configTypeName, ensembleScheduling } from './accessors.ts';
 import type { ModelConfig } from './gen/model_config_pb.ts';
 
 /**
@@ -60,4 +60,56 @@ export function validateEnsembleGraph(config: ModelConfig): void {
 /** Names of the composing models of an ensemble (possibly NAMESPACE::MODEL). */
 export function ensembleStepModels(config: ModelConfig): string[] {
   return [...new Set(ensembleScheduling(config)?.step.map((s) => s.modelName) ?? [])];
+}
+
+interface TensorInfo {
+  type: number;
+  shape: number[];
+  from: string;
+}
+
+/**
+ * Checks an ensemble against its composing models' configs (Triton's ensemble_utils): mapped
+ * names exist, every ensemble tensor has one data type and a compatible shape across the models
+ * that read or write it, and each composing model allows the ensemble's batch size.
+ */
+export function validateEnsembleSteps(config: ModelConfig, stepConfig: (stepModel: string) => ModelConfig): void {
+  const e = config.name;
+  const sched = ensembleScheduling(config)!;
+  const tensors = new Map<string, TensorInfo>();
+  const shapeOf = (c: ModelConfig, dims: bigint[]) => (c.maxBatchSize > 0 ? [-1, ...dims.map(Number)] : dims.map(Number));
+  const note = (name: string, info: TensorInfo) => {
+    const seen = tensors.get(name);
+    if (!seen) return void tensors.set(name, info);
+    if (seen.type !== info.type) {
+      throw invalidArg(`in ensemble ${e}, ensemble tensor ${name}: inconsistent data type: ${configTypeName(seen.type)} is inferred from model ${seen.from} while ${configTypeName(info.type)} is inferred from model ${info.from}`);
+    }
+    if (!compatible(seen.shape, info.shape)) {
+      throw invalidArg(`in ensemble ${e}, ensemble tensor ${name}: inconsistent shape: [${seen.shape.join(',')}] is inferred from model ${seen.from} while [${info.shape.join(',')}] is inferred from model ${info.from}`);
+    }
+  };
+  for (const io of [...config.input, ...config.output]) note(io.name, { type: io.dataType, shape: shapeOf(config, io.dims), from: e });
+  for (const step of sched.step) {
+    const c = stepConfig(step.modelName);
+    if (config.maxBatchSize > 0 && c.maxBatchSize < config.maxBatchSize) {
+      throw invalidArg(`ensemble ${e} allows maximum batch size ${config.maxBatchSize}, but it contains model ${step.modelName} which only allows maximum batch size to be ${c.maxBatchSize}`);
+    }
+    for (const [input, tensor] of Object.entries(step.inputMap)) {
+      const io = c.input.find((i) => i.name === input);
+      if (!io) throw invalidArg(`in ensemble ${e}, ensemble tensor ${tensor} is mapped to non-existing input ${input} of model ${step.modelName}`);
+      note(tensor, { type: io.dataType, shape: shapeOf(c, io.dims), from: step.modelName });
+    }
+    for (const [output, tensor] of Object.entries(step.outputMap)) {
+      const io = c.output.find((o) => o.name === output);
+      if (!io) throw invalidArg(`in ensemble ${e}, ensemble tensor ${tensor} is mapped from non-existing output ${output} of model ${step.modelName}`);
+      note(tensor, { type: io.dataType, shape: shapeOf(c, io.dims), from: step.modelName });
+    }
+    const missing = c.input.filter((i) => !i.optional && !(i.name in step.inputMap)).map((i) => i.name);
+    if (missing.length > 0) throw invalidArg(`in ensemble ${e}, step of model '${step.modelName}' does not map required input(s) ${missing.join(', ')}`);
+  }
+}
+
+function compatible(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((d, i) => d === -1 || b[i] === -1 || d === b[i]);
 }

@@ -1,5 +1,6 @@
-import { isEnsemble } from '../config/accessors.ts';
-import { ensembleStepModels } from '../config/ensemble.ts';
+import { ensembleScheduling, isEnsemble } from '../config/accessors.ts';
+import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import { ensembleStepModels, validateEnsembleSteps } from '../config/ensemble.ts';
 import { codeLabel, invalidArg, serverError, toServerError, unavailable } from '../errors.ts';
 import type { ModelVersion } from '../model/model-version.ts';
 import { fingerprintModel } from '../repository/fingerprint.ts';
@@ -70,6 +71,13 @@ export class Lifecycle {
           await this.hooks?.ensureLoaded(step, chain).catch(() => undefined);
         }
         ({ links, error: linkError } = this.resolveLinks(rec, ensembleStepModels(plan.config)));
+        if (!linkError) {
+          try {
+            validateEnsembleSteps(plan.config, (step) => this.stepConfig(plan, links!, step));
+          } catch (e) {
+            linkError = toServerError(e).message;
+          }
+        }
       }
       const failures: string[] = [];
       await Promise.all(plan.versions.map(async (v) => {
@@ -180,6 +188,13 @@ export class Lifecycle {
     if (bad.length === 0) return { links };
     const id = this.namespacing ? `${rec.id.namespace}::${rec.id.name}` : rec.id.name;
     return { links, error: `ensemble ${id} contains models that are not available or ambiguous: ${bad.join(', ')}` };
+  }
+
+  /** The config of the version an ensemble step would use (for validation at load). */
+  private stepConfig(plan: ModelPlan, links: Map<string, string>, stepModel: string): ModelConfig {
+    const step = ensembleScheduling(plan.config)!.step.find((s) => s.modelName === stepModel)!;
+    const target = this.records.get(links.get(stepModel)!)!;
+    return servingVersion(target, stepModel, step.modelVersion < 0n ? undefined : String(step.modelVersion)).config;
   }
 
   private stepResolver(plan: ModelPlan, links: Map<string, string>) {

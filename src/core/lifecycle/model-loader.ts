@@ -18,6 +18,7 @@ import { createScheduler } from '../scheduling/create.ts';
 import { type StateSpec, stateSpecs } from '../scheduling/sequence-controls.ts';
 import { ModelStats } from '../stats/model-stats.ts';
 import { selectVersions } from './versions.ts';
+import { warmUp } from './warmup.ts';
 
 export interface LoaderContext {
   backends: BackendRegistry;
@@ -90,6 +91,12 @@ export async function loadVersion(
   validateConfig(config, { gpuCount: ctx.gpuCount });
   const labels = await readLabels(source, config);
   const instances = await createInstances(ctx, source, config, backend);
+  try {
+    await warmUp(source, config, instances);
+  } catch (e) {
+    await Promise.allSettled(instances.map((i) => i.dispose()));
+    throw e;
+  }
   const stats = new ModelStats();
   const states = await readStates(source, config);
   const scheduler = createScheduler(config, instances, ctx.clock, stats, ctx.log, states);

@@ -169,15 +169,17 @@ class JsInstance implements BackendInstance {
   }
 }
 
-/** Request tensors with their buffers (copied when they are views into a larger buffer) ready to transfer. */
+/**
+ * Request tensors ready to transfer. Each typed array is copied into a buffer of its own first:
+ * the server may still need the original (an ensemble tensor read by two steps, a warmup sample
+ * run on every instance), and transferring would detach it.
+ */
 function toWire(r: ExecRequest, buffers: ArrayBuffer[]): WireRequest {
   const inputs: Record<string, WireTensor> = {};
   for (const [name, t] of r.inputs) {
     let data = t.data;
     if (!Array.isArray(data)) {
-      const ta = data as TypedArray;
-      const owned = ta.byteOffset === 0 && ta.byteLength === ta.buffer.byteLength && ta.buffer instanceof ArrayBuffer && !buffers.includes(ta.buffer);
-      data = owned ? ta : (ta.slice() as TypedArray);
+      data = (data as TypedArray).slice() as TypedArray;
       buffers.push((data as TypedArray).buffer as ArrayBuffer);
     }
     inputs[name] = { datatype: t.datatype, shape: t.shape, data: data as WireTensor['data'] };
