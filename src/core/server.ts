@@ -6,6 +6,7 @@ import { configToJson } from './config/json.ts';
 import { internal, invalidArg, serverError, unavailable } from './errors.ts';
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
 import { type Logger, silentLogger } from './log.ts';
+import { renderMetrics } from './metrics/server-metrics.ts';
 import type { ModelVersion } from './model/model-version.ts';
 import { requestPrefix } from './model/validate-request.ts';
 import type { RepositoryDriver } from './repository/driver.ts';
@@ -187,6 +188,11 @@ export class InferenceServer {
       mv.release();
       if (--this.inflight === 0) this.idle?.();
     }
+  }
+
+  /** Prometheus text for GET /metrics. */
+  metrics(): string {
+    return renderMetrics(this.manager);
   }
 
   index(readyOnly = false): Promise<IndexEntry[]> {

@@ -53,6 +53,7 @@ export class Lifecycle {
         plan = await planModel(this.ctx, rec.repo, rec.id.name, rec.overrideConfig);
       } catch (e) {
         const err = toServerError(e);
+        rec.loadFailures = (rec.loadFailures ?? 0) + 1;
         rec.fingerprint = undefined;
         if (!this.serving(rec)) rec.error = reasonOf(err);
         for (const vr of rec.versions.values()) if (vr.serving) vr.reason = `reload failed, previous version keeps serving: ${reasonOf(err)}`;
@@ -98,6 +99,7 @@ export class Lifecycle {
           if (previous) void previous.retire();
         } catch (e) {
           const reason = reasonOf(toServerError(e));
+          rec.loadFailures = (rec.loadFailures ?? 0) + 1;
           if (previous) vr.reason = `reload failed, previous version keeps serving: ${reason}`;
           else {
             vr.state = 'UNAVAILABLE';

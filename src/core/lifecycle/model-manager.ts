@@ -176,6 +176,11 @@ export class ModelManager {
     }
   }
 
+  /** Every known model with its version states and load failures (metrics). */
+  *modelRecords(): Generator<ModelRecord> {
+    yield* this.records.values();
+  }
+
   /** Strict readiness: every version known to the lifecycle is READY or unloaded. */
   allModelsReady(): boolean {
     for (const rec of this.records.values()) {

@@ -32,6 +32,8 @@ export interface ModelRecord {
   links?: Map<string, string>;
   /** Removed from its repository and about to be unloaded: ensembles must not link to it. */
   leaving?: boolean;
+  /** Load attempts that failed (model or version), for metrics. */
+  loadFailures?: number;
   /** Serialises load/unload of this model. */
   lock: Promise<unknown>;
 }

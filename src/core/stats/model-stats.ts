@@ -11,6 +11,8 @@ export interface BatchStat {
   compute_output: Duration;
 }
 
+import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from './histogram.ts';
+
 const zero = (): Duration => ({ count: 0, ns: 0 });
 
 /** Statistics of one model version, in the statistics extension's shape. */
@@ -27,10 +29,15 @@ export class ModelStats {
   readonly batches = new Map<number, BatchStat>();
   /** Requests queued or executing right now (nv_inference_pending_request_count). */
   pending = 0;
+  /** End-to-end request latency in seconds, successes and failures. */
+  readonly latency = new Histogram(LATENCY_BUCKETS);
+  /** Elements per execution. */
+  readonly batchSizes = new Histogram(BATCH_BUCKETS);
 
   /** One executed batch of `batchSize` elements. */
   recordExecution(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void {
     this.executionCount++;
+    this.batchSizes.observe(batchSize);
     let b = this.batches.get(batchSize);
     if (!b) {
       b = { batch_size: batchSize, compute_input: zero(), compute_infer: zero(), compute_output: zero() };
@@ -45,6 +52,7 @@ export class ModelStats {
   recordSuccess(t: RequestTimes, batchSize: number, wallMs: number): void {
     this.inferenceCount += batchSize;
     this.lastInference = wallMs;
+    this.latency.observe(t.totalNs / 1e9);
     add(this.success, t.totalNs);
     add(this.queue, t.queueNs);
     add(this.computeInput, t.inputNs);
@@ -53,6 +61,7 @@ export class ModelStats {
   }
 
   recordFailure(totalNs: number): void {
+    this.latency.observe(totalNs / 1e9);
     add(this.fail, totalNs);
   }
 

@@ -3,7 +3,7 @@ import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { createLogger, isServerError, NEREID_VERSION } from '../../core/index.ts';
 import { createServer, repositoryMount } from './index.ts';
-import { serve } from './serve.ts';
+import { serve, serveMetrics } from './serve.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
 
@@ -80,6 +80,10 @@ async function runServe(argv: string[]): Promise<number> {
   for (const e of await server.index()) {
     log.info(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state ?? 'not loaded'}${e.reason ? ` (${e.reason})` : ''}`);
   }
+  const metrics = flags['allow-metrics']
+    ? await serveMetrics(server, { port: flags['metrics-port'] as number, address: (flags['metrics-address'] as string | undefined) ?? (flags['http-address'] as string) })
+    : undefined;
+  if (metrics) log.info(`Metrics server listening on ${metrics.url}/metrics`);
   const http = await serve(server, { port: flags['http-port'] as number, address: flags['http-address'] as string, maxInputSize: flags['http-max-input-size'] as number });
   log.info(`HTTP server listening on ${http.url}`);
   const pollSecs = flags['repository-poll-secs'] as number;
@@ -97,6 +101,7 @@ async function runServe(argv: string[]): Promise<number> {
       if (poller) clearInterval(poller);
       await server.stop((flags['exit-timeout-secs'] as number) * 1000);
       await http.close();
+      await metrics?.close();
       log.info('server stopped');
       resolveExit(0);
     };

@@ -8,7 +8,8 @@ import { type CudaStatus, detectCuda, ortNodeBackend } from './ort-node.ts';
 
 export * from '../../core/index.ts';
 export { createHttpApp } from '../../transports/http/app.ts';
-export { serve, type RunningServer, type ServeOptions } from './serve.ts';
+export { listen, serve, serveMetrics, type RunningServer, type ServeOptions } from './serve.ts';
+export { createMetricsApp } from '../../transports/http/metrics.ts';
 export { fsNode } from '../drivers/fs-node.ts';
 export { memory } from '../drivers/memory.ts';
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { InferenceServer } from '../../core/index.ts';
 import { createHttpApp } from '../../transports/http/app.ts';
+import { createMetricsApp } from '../../transports/http/metrics.ts';
 
 export interface ServeOptions {
   port?: number;
@@ -16,13 +17,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves the hono app on a Node HTTP server. */
-export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
-  const app = createHttpApp(server, { maxInputSize: opts.maxInputSize });
-  const hostname = opts.address ?? '0.0.0.0';
+/** Serves a fetch handler on a Node HTTP server. */
+export function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, address: string): Promise<RunningServer> {
   return new Promise((resolveListen, reject) => {
-    const http = honoServe({ fetch: app.fetch, port: opts.port ?? 8000, hostname }, (info: AddressInfo) => {
-      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+    const http = honoServe({ fetch, port, hostname: address }, (info: AddressInfo) => {
+      const host = address.includes(':') ? `[${address}]` : address;
       resolveListen({
         url: `http://${host}:${info.port}`,
         port: info.port,
@@ -35,4 +34,15 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
     });
     http.once('error', reject);
   });
+}
+
+/** Serves the KServe v2 hono app. */
+export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
+  const app = createHttpApp(server, { maxInputSize: opts.maxInputSize });
+  return listen(app.fetch, opts.port ?? 8000, opts.address ?? '0.0.0.0');
+}
+
+/** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
+export function serveMetrics(server: InferenceServer, opts: { port?: number; address?: string } = {}): Promise<RunningServer> {
+  return listen(createMetricsApp(server).fetch, opts.port ?? 8002, opts.address ?? '0.0.0.0');
 }
