@@ -17,6 +17,8 @@ const INTEGER_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT
 
 /** True when a fast JSON.parse result may have lost information that an integer input needs. */
 export function needsExactParse(header: Record<string, unknown>, text: string): boolean {
+  const seq = (header.parameters as { sequence_id?: unknown } | undefined)?.sequence_id;
+  if (typeof seq === 'number' && !Number.isSafeInteger(seq)) return true;
   const inputs = header.inputs;
   if (!Array.isArray(inputs)) return false;
   const integer = inputs.filter((i) => typeof i === 'object' && i !== null && 'data' in i && INTEGER_TYPES.has((i as { datatype?: string }).datatype ?? ''));
@@ -47,7 +49,8 @@ function unwrap(v: unknown, inData: boolean): unknown {
   if (Array.isArray(v)) return v.map((x) => unwrap(x, inData));
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = unwrap(x, inData || k === 'data');
+    // Tensor data and uint64 correlation ids keep their exact values.
+    for (const [k, x] of Object.entries(v)) out[k] = unwrap(x, inData || k === 'data' || k === 'sequence_id');
     return out;
   }
   return v;

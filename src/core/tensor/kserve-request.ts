@@ -88,6 +88,7 @@ function checkReserved(key: string, v: unknown): ParamValue {
   switch (key) {
     case 'sequence_id':
       if (typeof v === 'string') return v;
+      if (typeof v === 'bigint' && v >= 0n && v < 2n ** 64n) return v;
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
       throw fail('unsigned-integer');
     case 'sequence_start':
