@@ -140,7 +140,9 @@ export class InferenceServer {
       const c = mv.config;
       const versions = version ? [String(mv.version)] : this.readyVersions(model);
       const io = (list: typeof c.input | typeof c.output) => list.map((t) => ({ name: t.name, datatype: protocolType(t.dataType), shape: clientShape(c, t) }));
-      return { name: mv.id.name, versions, platform: c.platform || c.backend, inputs: io(c.input), outputs: io(c.output) };
+      const meta: Record<string, unknown> = { name: mv.id.name, versions, platform: c.platform || c.backend, inputs: io(c.input), outputs: io(c.output) };
+      if (Object.keys(mv.details).length > 0) meta.parameters = { ...mv.details };
+      return meta;
     });
   }
 

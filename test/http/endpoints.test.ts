@@ -55,6 +55,7 @@ describe('health, metadata and config (NONE mode)', () => {
       platform: 'onnxruntime_onnx',
       inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'FP32', shape: [-1, 16] }],
       outputs: [{ name: 'OUTPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'OUTPUT1', datatype: 'FP32', shape: [-1, 16] }],
+      parameters: { execution_provider: 'cpu' },
     });
     expect((await (await t.request('/v2/models/versions_all')).json()).versions).toEqual(['1', '2']);
     expect((await (await t.request('/v2/models/versions_specific')).json()).versions).toEqual(['1', '3']);

@@ -72,6 +72,8 @@ describe('instance groups', () => {
   it('KIND_GPU without a usable CUDA provider falls back to CPU and still serves', async () => {
     const config = await (await t.request('/v2/models/gpu_fallback/config')).json();
     expect(config.instance_group[0]).toMatchObject({ kind: 'KIND_GPU', gpus: [0], count: 1 });
+    const meta = await (await t.request('/v2/models/gpu_fallback')).json();
+    expect(meta.parameters).toEqual({ execution_provider: 'cpu', fallback_reason: 'KIND_GPU requested but tests run on CPU' });
     const x = Array.from({ length: 16 }, (_, i) => i);
     const res = await (await t.request('/v2/models/gpu_fallback/infer', post({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] }))).json();
     expect(res.outputs[0].data).toEqual(x.map((v) => 2 * v));

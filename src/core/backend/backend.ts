@@ -57,8 +57,10 @@ export interface ExecOutcome {
 }
 
 export interface BackendInstance {
-  /** Where it runs, e.g. `cpu`, `cuda:0`, `wasm`; shown in metadata and logs. */
+  /** Where it runs, e.g. `cpu`, `cuda:0`, `webgpu`, `wasm`; shown in metadata and logs. */
   readonly device: string;
+  /** Why it runs there rather than on the preferred device, when it fell back. */
+  readonly fallback?: string;
   /** Executes a batch of requests (one call may carry several). */
   execute(requests: ExecRequest[]): Promise<ExecOutcome>;
   dispose(): Promise<void>;

@@ -95,7 +95,7 @@ export class Lifecycle {
           vr.serving = mv;
           vr.state = 'READY';
           vr.reason = '';
-          this.ctx.log.info(`successfully loaded '${display}' version ${v}${mv.details.device ? ` on ${mv.details.device}` : ''}`);
+          this.ctx.log.info(`successfully loaded '${display}' version ${v}${mv.details.execution_provider ? ` on ${mv.details.execution_provider}` : ''}${mv.details.fallback_reason ? ` (${mv.details.fallback_reason})` : ''}`);
           if (previous) void previous.retire();
         } catch (e) {
           const reason = reasonOf(toServerError(e));

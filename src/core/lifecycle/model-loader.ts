@@ -100,8 +100,10 @@ export async function loadVersion(
   const stats = new ModelStats();
   const states = await readStates(source, config);
   const scheduler = createScheduler(config, instances, ctx.clock, stats, ctx.log, states);
-  const devices = [...new Set(instances.map((i) => i.device))].join(',');
-  return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details: { device: devices } });
+  const details: Record<string, string> = { execution_provider: [...new Set(instances.map((i) => i.device))].join(',') };
+  const fallback = [...new Set(instances.map((i) => i.fallback).filter(Boolean))].join('; ');
+  if (fallback) details.fallback_reason = fallback;
+  return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details });
 }
 
 async function readLabels(source: ModelSource, config: ModelConfig): Promise<Map<string, string[]>> {

@@ -27,21 +27,13 @@ export interface OrtNodeOptions {
  */
 export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
   const cpu: ProviderChoice = { providers: ['cpu'], device: 'cpu' };
-  const warned = new Set<string>();
   return createOrtBackend({
     Tensor: ort.Tensor as unknown as OrtTensorCtor,
     createSession: (model, options) =>
       typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options),
     providers(spec, source) {
       if (spec.kind !== 'GPU') return [cpu];
-      if (!opts.cuda.available) {
-        const key = `${source.namespace}::${source.name}`;
-        if (!warned.has(key)) {
-          warned.add(key);
-          source.log.warn(`model '${source.name}': KIND_GPU requested, falling back to CPU: ${opts.cuda.reason}`);
-        }
-        return [cpu];
-      }
+      if (!opts.cuda.available) return [{ ...cpu, note: `KIND_GPU requested but ${opts.cuda.reason ?? 'CUDA is not available'}` }];
       return [{ providers: [{ name: 'cuda', deviceId: spec.deviceId }], device: `cuda:${spec.deviceId}` }, cpu];
     },
     threads: () => opts.cpuCount,

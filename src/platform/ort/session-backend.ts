@@ -19,6 +19,8 @@ type ProviderConfig = InferenceSession.ExecutionProviderConfig;
 export interface ProviderChoice {
   providers: ProviderConfig[];
   device: string;
+  /** Why this is not the provider the model asked for (shown as the fallback reason). */
+  note?: string;
 }
 
 /** What differs between onnxruntime-node and onnxruntime-web. */
@@ -70,11 +72,12 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
             logSeverityLevel: 3,
           });
           const key = `${source.namespace}::${source.name}`;
-          if (errors.length > 0 && !warned.has(key)) {
+          const fallback = [choice.note, ...errors].filter(Boolean).join('; ') || undefined;
+          if (fallback && !warned.has(key)) {
             warned.add(key);
-            source.log.warn(`model '${source.name}': falling back to ${choice.device}: ${errors.join('; ')}`);
+            source.log.warn(`model '${source.name}': running on ${choice.device}: ${fallback}`);
           }
-          return ortInstance(rt, session, choice.device);
+          return ortInstance(rt, session, choice.device, fallback);
         } catch (e) {
           errors.push(`${choice.device} failed: ${(e as Error).message.split('\n')[0]}`);
         }
@@ -93,9 +96,10 @@ function specs(meta: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
   });
 }
 
-function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string): BackendInstance {
+function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string, fallback?: string): BackendInstance {
   return {
     device,
+    fallback,
     async execute(requests: ExecRequest[]) {
       const t0 = now();
       const merged = mergeInputs(requests);

@@ -1,0 +1,133 @@
+import { type Endpoint, type Remote, releaseProxy, transfer, wrap } from 'comlink';
+import type { WireRequest, WorkerServerApi } from './protocol.ts';
+
+export type { DownloadProgress, WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
+
+export interface TensorInput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  /** Numbers/strings/booleans (sent as JSON) or a typed array (sent as binary). */
+  data: ArrayLike<number | bigint | string | boolean> | ArrayBufferView;
+}
+
+export interface TensorOutput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  /** JSON outputs as arrays; binary outputs as raw little-endian bytes. */
+  data?: unknown[];
+  bytes?: Uint8Array;
+}
+
+export interface InferOptions {
+  version?: string;
+  id?: string;
+  parameters?: Record<string, string | number | boolean>;
+  /** Ask for outputs as binary (raw bytes) instead of JSON arrays. */
+  binaryOutputs?: boolean;
+  outputs?: string[];
+}
+
+export interface WorkerClient {
+  /** A `fetch`-compatible function that reaches the server in the worker (path-only URLs work). */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  infer(model: string, inputs: TensorInput[], opts?: InferOptions): Promise<{ model_name: string; model_version: string; outputs: TensorOutput[]; parameters?: Record<string, unknown> }>;
+  load(model: string, parameters?: Record<string, string>): Promise<void>;
+  unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void>;
+  index(readyOnly?: boolean): Promise<{ name: string; version?: string; state?: string; reason?: string }[]>;
+  ready(model?: string): Promise<boolean>;
+  /** Resolves when the server finished loading its startup models. */
+  started(): Promise<void>;
+  /** Drops the comlink proxy (the worker keeps running). */
+  close(): void;
+}
+
+const enc = new TextEncoder();
+
+/** A client for a Nereid server in a Web Worker, a MessagePort or any comlink endpoint. */
+export function createWorkerClient(endpoint: Endpoint): WorkerClient {
+  const remote: Remote<WorkerServerApi> = wrap<WorkerServerApi>(endpoint);
+  const doFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const req = new Request(typeof input === 'string' && input.startsWith('/') ? new URL(input, 'http://nereid.worker') : input, init);
+    const url = new URL(req.url);
+    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer();
+    const wire: WireRequest = { method: req.method, url: url.pathname + url.search, headers: [...req.headers.entries()], body: body && body.byteLength > 0 ? body : undefined };
+    const res = await remote.fetch(wire.body ? transfer(wire, [wire.body]) : wire);
+    const nullBody = res.status === 204 || res.status === 304 || (res.status >= 100 && res.status < 200);
+    return new Response(nullBody ? null : (res.body ?? null), { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
+  const failIfNotOk = async (res: Response) => {
+    if (res.ok) return;
+    const text = await res.text();
+    let msg = text;
+    try {
+      msg = JSON.parse(text).error ?? text;
+    } catch {
+      /* not JSON */
+    }
+    throw Object.assign(new Error(msg || `HTTP ${res.status}`), { status: res.status });
+  };
+  return {
+    fetch: doFetch,
+    async infer(model, inputs, opts = {}) {
+      const binaries: Uint8Array[] = [];
+      const header = {
+        ...(opts.id ? { id: opts.id } : {}),
+        parameters: { ...opts.parameters, ...(opts.binaryOutputs ? { binary_data_output: true } : {}) },
+        inputs: inputs.map((t) => {
+          if (ArrayBuffer.isView(t.data)) {
+            const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+            binaries.push(bytes);
+            return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };
+          }
+          return { name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v)) };
+        }),
+        ...(opts.outputs ? { outputs: opts.outputs.map((name) => ({ name })) } : {}),
+      };
+      const json = enc.encode(JSON.stringify(header));
+      const body = new Uint8Array(json.byteLength + binaries.reduce((n, b) => n + b.byteLength, 0));
+      body.set(json);
+      let off = json.byteLength;
+      for (const b of binaries) {
+        body.set(b, off);
+        off += b.byteLength;
+      }
+      const path = `/v2/models/${encodeURIComponent(model)}${opts.version ? `/versions/${opts.version}` : ''}/infer`;
+      const res = await doFetch(path, { method: 'POST', body, headers: binaries.length > 0 ? { 'inference-header-content-length': String(json.byteLength) } : {} });
+      await failIfNotOk(res);
+      const buf = new Uint8Array(await res.arrayBuffer());
+      const hl = res.headers.get('inference-header-content-length');
+      const jsonLen = hl === null ? buf.byteLength : Number(hl);
+      const parsed = JSON.parse(new TextDecoder().decode(buf.subarray(0, jsonLen)));
+      let at = jsonLen;
+      for (const o of parsed.outputs as (TensorOutput & { parameters?: { binary_data_size?: number } })[]) {
+        const size = o.parameters?.binary_data_size;
+        if (size !== undefined) {
+          o.bytes = buf.slice(at, at + size);
+          at += size;
+        }
+      }
+      return parsed;
+    },
+    async load(model, parameters) {
+      await failIfNotOk(await doFetch(`/v2/repository/models/${encodeURIComponent(model)}/load`, { method: 'POST', body: JSON.stringify(parameters ? { parameters } : {}) }));
+    },
+    async unload(model, opts = {}) {
+      const body = opts.unloadDependents ? { parameters: { unload_dependents: true } } : {};
+      await failIfNotOk(await doFetch(`/v2/repository/models/${encodeURIComponent(model)}/unload`, { method: 'POST', body: JSON.stringify(body) }));
+    },
+    async index(readyOnly = false) {
+      const res = await doFetch('/v2/repository/index', { method: 'POST', body: JSON.stringify(readyOnly ? { ready: true } : {}) });
+      await failIfNotOk(res);
+      return res.json();
+    },
+    async ready(model) {
+      const res = await doFetch(model ? `/v2/models/${encodeURIComponent(model)}/ready` : '/v2/health/ready');
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+    started: () => remote.started(),
+    close: () => remote[releaseProxy](),
+  };
+}
