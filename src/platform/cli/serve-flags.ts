@@ -14,6 +14,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'exit-on-error', type: 'bool', default: true, help: 'Exit when a startup model fails to load' },
   { name: 'model-namespacing', type: 'bool', default: false, help: 'Same-named models in different repositories coexist (address as NAMESPACE::MODEL)' },
   { name: 'model-config-name', type: 'string', meta: 'NAME', help: 'Use <model>/configs/NAME.pbtxt when present' },
+  { name: 'execution-provider', type: 'choice', choices: ['auto', 'cpu', 'cuda', 'webgpu', 'wasm'], default: 'auto', help: 'Default onnxruntime execution provider (auto: CUDA for KIND_GPU when present, else CPU; webgpu/wasm use onnxruntime-web)' },
   { name: 'model-load-thread-count', type: 'int', min: 1, default: 4, help: 'Models loaded in parallel' },
   { name: 'http-max-input-size', type: 'int', min: 1, default: 67108864, help: 'Largest request body in bytes' },
   { name: 'exit-timeout-secs', type: 'int', min: 0, default: 30, help: 'Seconds in-flight requests get to finish on shutdown' },

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { createLogger, isServerError, NEREID_VERSION } from '../../core/index.ts';
+import type { ProviderName } from '../ort/router.ts';
 import { createServer, repositoryMount } from './index.ts';
 import { serve, serveMetrics } from './serve.ts';
 
@@ -68,6 +69,7 @@ async function runServe(argv: string[]): Promise<number> {
     namespacing: flags['model-namespacing'] as boolean,
     configName: flags['model-config-name'] as string | undefined,
     loadConcurrency: flags['model-load-thread-count'] as number,
+    executionProvider: flags['execution-provider'] as ProviderName,
     log,
   });
   try {

@@ -4,6 +4,8 @@ import { basename, join, resolve } from 'node:path';
 import { type ExecutionBackend, InferenceServer, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
 import { fsNode } from '../drivers/fs-node.ts';
 import { jsNodeBackend } from './js-backend-node.ts';
+import { type ProviderName, ortRouter } from '../ort/router.ts';
+import { ortWebBackend } from '../ort/ort-web.ts';
 import { type CudaStatus, detectCuda, ortNodeBackend } from './ort-node.ts';
 
 export * from '../../core/index.ts';
@@ -14,6 +16,8 @@ export { fsNode } from '../drivers/fs-node.ts';
 export { memory } from '../drivers/memory.ts';
 
 export interface NodeServerOptions extends Omit<ServerOptions, 'repositories' | 'backends'> {
+  /** Default execution provider (--execution-provider); webgpu/wasm run on onnxruntime-web. */
+  executionProvider?: ProviderName;
   /** Repository directories, as `DIR` or `NAME=DIR` (NAME is the namespace). */
   modelRepositories: (string | RepositoryMount)[];
   /** Backends in addition to onnxruntime-node. */
@@ -40,7 +44,18 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
     repositories,
     cpuCount,
     gpuCount: cuda.available ? cuda.deviceCount : 0,
-    backends: [ortNodeBackend({ cpuCount, cuda }), jsNodeBackend(), ...(opts.backends ?? [])],
+    backends: [
+      ortRouter({ native: ortNodeBackend({ cpuCount, cuda }), web: () => ortWebNode(cpuCount), provider: opts.executionProvider ?? 'auto' }),
+      jsNodeBackend(),
+      ...(opts.backends ?? []),
+    ],
     createOverrideStore: async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) }),
   });
+}
+
+/** onnxruntime-web under Node (WASM only: Node has no WebGPU), loaded on first use. */
+async function ortWebNode(cpuCount: number) {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = Math.max(1, cpuCount);
+  return ortWebBackend({ ort, provider: 'wasm', webgpu: { available: false, reason: 'Node.js has no WebGPU' }, threads: cpuCount });
 }
