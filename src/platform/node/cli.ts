@@ -4,12 +4,14 @@ import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { createLogger, isServerError, NEREID_VERSION } from '../../core/index.ts';
 import type { ProviderName } from '../ort/router.ts';
 import { createServer, repositoryMount } from './index.ts';
+import { writeRepositoryIndex } from './repo-index.ts';
 import { serve, serveMetrics } from './serve.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
 
 Commands:
-  serve     Serve model repositories over the KServe v2 HTTP API (Triton's flags)
+  serve             Serve model repositories over the KServe v2 HTTP API (Triton's flags)
+  repo index DIR    Write DIR/repository.json, the listing browsers use to load a repository over HTTP
 
 Run 'nereid <command> --help' for the flags of a command. 'nereid --help' shows the serve flags too.`;
 
@@ -24,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`${COMMANDS}\n\nnereid serve flags:\n${formatHelp(SERVE_FLAGS)}`);
     return 0;
   }
-  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve)`);
+  if (command === 'repo') return runRepo(rest);
+  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, repo)`);
   return runServe(rest);
 }
 
@@ -110,4 +113,28 @@ async function runServe(argv: string[]): Promise<number> {
     process.on('SIGINT', (s) => void onSignal(s));
     process.on('SIGTERM', (s) => void onSignal(s));
   });
+}
+
+function runRepo(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgs(argv, [
+      { name: 'output', type: 'string', meta: 'FILE', help: 'Where to write the listing (default: DIR/repository.json)' },
+      { name: 'help', type: 'bool', default: false, help: 'Show this help' },
+    ]);
+  } catch (e) {
+    if (e instanceof ArgsError) return usageError(e.message);
+    throw e;
+  }
+  const [sub, dir, extra] = parsed.positionals;
+  if (parsed.flags.help || sub === undefined) {
+    console.log('Usage: nereid repo index DIR [--output FILE]\n\nWrites a listing of every model file (path, size, sha256) for the HTTP repository driver.');
+    return parsed.flags.help ? 0 : 2;
+  }
+  if (sub !== 'index') return usageError(`unknown repo command '${sub}' (expected: index)`);
+  if (!dir || extra !== undefined) return usageError('usage: nereid repo index DIR [--output FILE]');
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return usageError(`'${dir}' is not a directory`);
+  const listing = writeRepositoryIndex(dir, parsed.flags.output as string | undefined);
+  console.log(`wrote ${(parsed.flags.output as string | undefined) ?? `${dir}/repository.json`}: ${listing.files.length} files, ${listing.files.reduce((n, f) => n + f.size, 0)} bytes`);
+  return 0;
 }
