@@ -1,37 +1,70 @@
-// Builds the distributable bundles with esbuild. Dependencies stay external (resolved from
-// node_modules at run time); each platform gets its own entry points.
+// Builds the distributable bundles with esbuild, one build per target:
+//   dist/node     Node entry, CLI, JavaScript-model worker, Electron entry (dependencies external)
+//   dist/core     the platform-free core and the hono app (dependencies external)
+//   dist/deno     Deno entry (dependencies external, resolved by Deno from node_modules or npm:)
+//   dist/browser  page-side client (comlink bundled in; no onnxruntime)
+//   dist/worker   Web Worker server (everything bundled, onnxruntime-web's wasm files copied next to it)
+// Then it checks that browser/worker bundles never pull in a `node:` module or onnxruntime-node,
+// and that package.json and deno.json agree on the exports (scripts/check-exports.mjs).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { checkBundleInputs, checkExports } from './scripts/check-exports.mjs';
 
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
 rmSync('dist', { recursive: true, force: true });
 
-const common = {
-  bundle: true,
-  format: 'esm',
-  sourcemap: true,
-  packages: 'external',
-  target: 'es2022',
-  logLevel: quiet ? 'warning' : 'info',
-};
+const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: quiet ? 'warning' : 'info', metafile: true };
+const external = { ...common, packages: 'external', splitting: true, chunkNames: 'chunks/[name]-[hash]' };
+const present = (entries) => Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+/** Builds only when at least one entry point exists (platform sources land one by one). */
+const maybe = (options) => (Object.keys(options.entryPoints).length > 0 ? build(options) : Promise.resolve({ metafile: { inputs: {}, outputs: {} } }));
 
-await Promise.all([
-  build({
-    ...common,
+const builds = {
+  node: build({
+    ...external,
     platform: 'node',
-    entryPoints: { index: 'src/platform/node/index.ts', cli: 'src/platform/node/cli.ts', 'js-worker': 'src/platform/node/js-worker.ts' },
+    entryPoints: {
+      index: 'src/platform/node/index.ts',
+      cli: 'src/platform/node/cli.ts',
+      'js-worker': 'src/platform/node/js-worker.ts',
+      electron: 'src/platform/electron/index.ts',
+    },
     outdir: 'dist/node',
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
   }),
-  build({
-    ...common,
+  core: build({ ...external, platform: 'neutral', entryPoints: { index: 'src/core/index.ts', http: 'src/transports/http/app.ts' }, outdir: 'dist/core' }),
+  deno: maybe({
+    ...external,
     platform: 'neutral',
-    entryPoints: { index: 'src/core/index.ts', http: 'src/transports/http/app.ts' },
-    outdir: 'dist/core',
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/platform/deno/cli.ts', 'js-worker': 'src/platform/deno/js-worker.ts' }),
+    outdir: 'dist/deno',
   }),
-]);
+  browser: maybe({
+    ...common,
+    platform: 'browser',
+    conditions: ['browser'],
+    entryPoints: present({ index: 'src/platform/browser/index.ts', 'service-worker': 'src/platform/browser/service-worker.ts' }),
+    outdir: 'dist/browser',
+  }),
+  worker: maybe({
+    ...common,
+    platform: 'browser',
+    conditions: ['worker', 'browser'],
+    entryPoints: present({ index: 'src/platform/browser/worker-server.ts', worker: 'src/platform/browser/worker.ts', 'js-worker': 'src/platform/browser/js-worker.ts' }),
+    outdir: 'dist/worker',
+    // onnxruntime-web loads its wasm glue with a dynamic import; keep it a separate file.
+    external: ['*.wasm', './ort-wasm-*'],
+  }),
+};
+const results = Object.fromEntries(await Promise.all(Object.entries(builds).map(async ([k, p]) => [k, await p])));
+
+// onnxruntime-web's WebGPU/WASM runtime files travel next to the worker bundle.
+mkdirSync('dist/worker', { recursive: true });
+for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
+  copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/worker/${f}`);
+}
+writeFileSync('dist/worker/README.txt', 'Serve this directory as is: worker.js loads the onnxruntime-web files next to it.\n');
+
+checkBundleInputs({ browser: results.browser.metafile, worker: results.worker.metafile });
+checkExports();
 if (!quiet) console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);
