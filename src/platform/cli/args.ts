@@ -15,6 +15,8 @@ export interface FlagSpec {
   max?: number;
   /** Other spellings of the same flag (e.g. --model-store). */
   aliases?: string[];
+  /** One-letter form, e.g. `m` for `-m MODEL` (perf_analyzer's flags). */
+  short?: string;
   /** Shown in help as the value placeholder. */
   meta?: string;
 }
@@ -31,6 +33,7 @@ const FALSE = new Set(['false', '0', 'no', 'off']);
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): { flags: ParsedArgs; positionals: string[] } {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) for (const n of [s.name, ...(s.aliases ?? [])]) byName.set(n, s);
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const flags: ParsedArgs = {};
   for (const s of specs) flags[s.name] = Array.isArray(s.default) ? [...s.default] : s.default;
   const seenList = new Set<string>();
@@ -41,16 +44,23 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
       positionals.push(...argv.slice(i + 1));
       break;
     }
+    let spec: FlagSpec | undefined;
+    let value: string | undefined;
     if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg !== '-') throw new ArgsError(`unknown flag '${arg}'`);
-      positionals.push(arg);
-      continue;
+      if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+        positionals.push(arg);
+        continue;
+      }
+      spec = byShort.get(arg[1]!);
+      if (!spec) throw new ArgsError(`unknown flag '${arg}' (see --help)`);
+      if (arg.length > 2) value = arg.slice(arg[2] === '=' ? 3 : 2);
+    } else {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      spec = byName.get(name);
+      if (!spec) throw new ArgsError(`unknown flag '--${name}' (see --help)`);
+      value = eq < 0 ? undefined : arg.slice(eq + 1);
     }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = byName.get(name);
-    if (!spec) throw new ArgsError(`unknown flag '--${name}' (see --help)`);
-    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
     if (spec.type === 'bool') {
       if (value === undefined && argv[i + 1] !== undefined && (TRUE.has(argv[i + 1]!.toLowerCase()) || FALSE.has(argv[i + 1]!.toLowerCase()))) value = argv[++i];
       flags[spec.name] = parseBool(spec, value);
@@ -104,7 +114,7 @@ function convert(spec: FlagSpec, value: string): string | number {
 export function formatHelp(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const meta = s.type === 'bool' ? '[=BOOL]' : ` ${s.meta ?? (s.type === 'int' ? 'N' : s.type === 'choice' ? s.choices!.join('|') : 'VALUE')}`;
-    const names = [s.name, ...(s.aliases ?? [])].map((n) => `--${n}`).join(', ');
+    const names = [...(s.short ? [`-${s.short}`] : []), ...[s.name, ...(s.aliases ?? [])].map((n) => `--${n}`)].join(', ');
     const def = s.default === undefined || (Array.isArray(s.default) && s.default.length === 0) ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`;
     return { left: `  ${names}${meta}`, right: `${s.help}${def}${s.type === 'list' ? ' [repeatable]' : ''}` };
   });

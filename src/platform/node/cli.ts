@@ -4,6 +4,7 @@ import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { createLogger, isServerError, NEREID_VERSION } from '../../core/index.ts';
 import type { ProviderName } from '../ort/router.ts';
 import { createServer, repositoryMount } from './index.ts';
+import { runPerfCli } from './perf-cli.ts';
 import { writeRepositoryIndex } from './repo-index.ts';
 import { serve, serveMetrics } from './serve.ts';
 
@@ -11,6 +12,7 @@ const COMMANDS = `Usage: nereid <command> [flags]
 
 Commands:
   serve             Serve model repositories over the KServe v2 HTTP API (Triton's flags)
+  perf              Measure a model's throughput and latency (perf_analyzer's method and CSV)
   repo index DIR    Write DIR/repository.json, the listing browsers use to load a repository over HTTP
 
 Run 'nereid <command> --help' for the flags of a command. 'nereid --help' shows the serve flags too.`;
@@ -27,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'repo') return runRepo(rest);
-  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, repo)`);
+  if (command === 'perf') return runPerfCli(rest);
+  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, perf, repo)`);
   return runServe(rest);
 }
 

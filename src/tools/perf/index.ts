@@ -1,0 +1,60 @@
+import { type InputData, prepareRequests } from './inputs.ts';
+import { type LevelResult, measureLevel } from './measure.ts';
+import { modelInfo, PerfError } from './model-info.ts';
+import { describe, toCsv } from './report.ts';
+
+export { PerfError } from './model-info.ts';
+export type { LevelResult } from './measure.ts';
+export { parseInputFile } from './inputs.ts';
+export { toCsv } from './report.ts';
+
+export interface PerfOptions {
+  /** Server base URL, e.g. http://localhost:8000. */
+  url: string;
+  model: string;
+  version?: string;
+  batch: number;
+  /** [start, end, step]; exactly one of concurrency and rate. */
+  concurrency?: [number, number, number];
+  rate?: [number, number, number];
+  inputData: InputData;
+  shapes: Map<string, number[]>;
+  binary: boolean;
+  intervalMs: number;
+  stabilityPct: number;
+  maxTrials: number;
+  percentile?: number;
+  sequenceLength: number;
+  sequenceIdStart: number;
+  /** Progress lines (a live status line) and per-level summaries. */
+  onProgress?: (line: string) => void;
+  onResult?: (summary: string) => void;
+}
+
+/** Parses `start:end:step` (end and step optional), as perf_analyzer does. */
+export function parseRange(text: string, flag: string): [number, number, number] {
+  const parts = text.split(':').map((p) => Number(p));
+  if (parts.length > 3 || parts.some((p) => !Number.isFinite(p) || p <= 0)) throw new PerfError(`invalid ${flag} '${text}': expected start[:end[:step]] with positive numbers`);
+  const [start, end = start, step = 1] = parts as [number, number?, number?];
+  if (end < start) throw new PerfError(`invalid ${flag} '${text}': end is below start`);
+  const levels = Math.floor((end - start) / step) + 1;
+  if (levels > 1000) throw new PerfError(`invalid ${flag} '${text}': more than 1000 levels`);
+  return [start, end, step];
+}
+
+/** Runs perf_analyzer's measurement over every level of the range; returns the results and the CSV. */
+export async function runPerf(opts: PerfOptions): Promise<{ results: LevelResult[]; csv: string }> {
+  const base = opts.url.replace(/\/+$/, '');
+  const info = await modelInfo(base, opts.model, opts.version, opts.batch, opts.shapes);
+  const mode = opts.rate ? 'rate' : 'concurrency';
+  if (mode === 'rate' && info.sequence) throw new PerfError('request-rate mode is not supported for sequence models; use --concurrency-range');
+  const requests = prepareRequests(info, opts.inputData, opts.binary);
+  const [start, end, step] = opts.rate ?? opts.concurrency ?? [1, 1, 1];
+  const results: LevelResult[] = [];
+  for (let level = start; level <= end; level += step) {
+    const r = await measureLevel({ ...opts, base, info, requests }, mode, level);
+    results.push(r);
+    opts.onResult?.(describe(r, opts.percentile));
+  }
+  return { results, csv: toCsv(results) };
+}
