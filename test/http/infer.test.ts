@@ -152,15 +152,19 @@ describe('binary inference (tritonclient-style requests)', () => {
     expect((await res.json()).error).toBe("[request id: <id_unknown>] Raw request must only have 1 input (found 1) to be deduced but got 2 inputs in 'add_sub' model configuration");
   });
 
-  it('accepts a gzip-compressed request body and compresses the response on request', async () => {
-    const a = range(16);
-    const raw = new TextEncoder().encode(JSON.stringify(addSubJson(a, a)));
+  it('accepts a gzip-compressed request body and compresses responses of 1 KiB or more on request', async () => {
+    const a = range(8 * 16, (i) => i / 3);
+    const big = { inputs: [{ name: 'INPUT0', shape: [8, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [8, 16], datatype: 'FP32', data: a }] };
+    const raw = new TextEncoder().encode(JSON.stringify(big));
     const gz = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
     const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: gz, headers: { 'content-encoding': 'gzip', 'accept-encoding': 'gzip' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-encoding')).toBe('gzip');
     const unzipped = await new Response(res.body!.pipeThrough(new DecompressionStream('gzip'))).json();
-    expect(unzipped.outputs[0].data).toEqual(a.map((x) => 2 * x));
+    expect(unzipped.outputs[0].data).toEqual(a.map((x) => Math.fround(x) * 2));
+    const small = await t.request('/v2/models/add_sub/infer', post(addSubJson(range(16), range(16)), { 'accept-encoding': 'gzip' }));
+    expect(small.headers.get('content-encoding')).toBeNull();
+    expect((await small.json()).outputs[0].data).toEqual(range(16, (x) => 2 * x));
   });
 });
 

@@ -102,7 +102,8 @@ export function prepareRequests(info: ModelInfo, data: InputData, binary: boolea
       ),
     };
     const head = enc.encode(JSON.stringify(header));
-    if (!binary) return { body: head, headers: { 'content-type': 'application/json' }, expected: expectedOf(data, k) };
+    // Like perf_analyzer, never ask for compressed responses (fetch would ask for gzip by default).
+    if (!binary) return { body: head, headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
     const body = new Uint8Array(head.byteLength + tensors.reduce((n, x) => n + x.bytes.byteLength, 0));
     body.set(head);
     let off = head.byteLength;
@@ -110,7 +111,7 @@ export function prepareRequests(info: ModelInfo, data: InputData, binary: boolea
       body.set(x.bytes, off);
       off += x.bytes.byteLength;
     }
-    return { body, headers: { 'inference-header-content-length': String(head.byteLength), 'content-type': 'application/octet-stream' }, expected: expectedOf(data, k) };
+    return { body, headers: { 'inference-header-content-length': String(head.byteLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
   });
 }
 

@@ -8,6 +8,7 @@ import { toErrorResponse } from '../errors.ts';
 import { compressResponse, pickEncoding } from '../compression.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
+const MIN_COMPRESS_BYTES = 1024;
 
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensors in, JSON or binary out. */
 export async function handleInfer(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
@@ -27,7 +28,8 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     } else {
       headers['content-type'] = 'application/json';
     }
-    const encoding = pickEncoding(req.headers.get('accept-encoding'));
+    // Small bodies are sent as they are: compressing them costs both sides more than it saves.
+    const encoding = encoded.body.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
     if (encoding) return compressResponse(encoded.body, encoding, headers);
     return new Response(encoded.body as Uint8Array<ArrayBuffer>, { headers });
   } catch (e) {
