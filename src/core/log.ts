@@ -7,6 +7,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   /** Verbose messages at `level` (1 = most important) are shown when --log-verbose >= level. */
   verbose(level: number, msg: string, fields?: Record<string, unknown>): void;
+  /** An audit record (load, unload, config override): always written, as one JSON line. */
+  audit(entry: Record<string, unknown>): void;
 }
 
 export interface ConsoleLoggerOptions {
@@ -40,7 +42,8 @@ export function createLogger(opts: ConsoleLoggerOptions = {}): Logger {
     verbose: (lvl, m, f) => {
       if (lvl <= verboseLevel) emit('verbose', m, f);
     },
+    audit: (entry) => write(JSON.stringify({ audit: true, ...entry }), 'info'),
   };
 }
 
-export const silentLogger: Logger = { error() {}, warn() {}, info() {}, verbose() {} };
+export const silentLogger: Logger = { error() {}, warn() {}, info() {}, verbose() {}, audit() {} };

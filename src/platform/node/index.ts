@@ -24,6 +24,8 @@ export interface NodeServerOptions extends Omit<ServerOptions, 'repositories' | 
   backends?: ExecutionBackend[];
   /** Skip CUDA detection (CPU only). */
   cuda?: CudaStatus;
+  /** JavaScript-backend calls taking longer fail and restart the worker (0 = no limit). */
+  executionTimeoutMs?: number;
 }
 
 /** Parses `NAME=DIR` or `DIR` into a mounted file-system repository. */
@@ -46,7 +48,7 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
     gpuCount: cuda.available ? cuda.deviceCount : 0,
     backends: [
       ortRouter({ native: ortNodeBackend({ cpuCount, cuda }), web: () => ortWebNode(cpuCount), provider: opts.executionProvider ?? 'auto' }),
-      jsNodeBackend(),
+      jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
     createOverrideStore: async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) }),

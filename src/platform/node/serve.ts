@@ -1,13 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { InferenceServer } from '../../core/index.ts';
-import { createHttpApp } from '../../transports/http/app.ts';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createHttpApp, type HttpAppOptions } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 
-export interface ServeOptions {
+export interface ServeOptions extends HttpAppOptions {
   port?: number;
   address?: string;
-  maxInputSize?: number;
+  /** Largest request head (request line + headers) in bytes; larger requests get 431. */
+  maxHeaderSize?: number;
 }
 
 export interface RunningServer {
@@ -18,9 +20,10 @@ export interface RunningServer {
 }
 
 /** Serves a fetch handler on a Node HTTP server. */
-export function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, address: string): Promise<RunningServer> {
+export function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, address: string, maxHeaderSize?: number): Promise<RunningServer> {
   return new Promise((resolveListen, reject) => {
-    const http = honoServe({ fetch, port, hostname: address }, (info: AddressInfo) => {
+    const serverOptions = maxHeaderSize ? { maxHeaderSize } : {};
+    const http = honoServe({ fetch, port, hostname: address, serverOptions }, (info: AddressInfo) => {
       const host = address.includes(':') ? `[${address}]` : address;
       resolveListen({
         url: `http://${host}:${info.port}`,
@@ -38,8 +41,8 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, po
 
 /** Serves the KServe v2 hono app. */
 export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
-  const app = createHttpApp(server, { maxInputSize: opts.maxInputSize });
-  return listen(app.fetch, opts.port ?? 8000, opts.address ?? '0.0.0.0');
+  const app = createHttpApp(server, { remoteAddress: (c) => getConnInfo(c).remote.address, ...opts });
+  return listen(app.fetch, opts.port ?? 8000, opts.address ?? '0.0.0.0', opts.maxHeaderSize);
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does. */

@@ -1,20 +1,39 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import type { InferenceServer } from '../../core/server.ts';
 import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
+import { maxPending } from './limits.ts';
+import { restrictedApi } from './restricted.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/models.ts';
 import { repositoryRoutes } from './routes/repository.ts';
 
-export type { HttpAppOptions } from './context.ts';
+export type { AuditEntry, HttpAppOptions } from './context.ts';
+export { parseRestriction, type RestrictionRule } from './restricted.ts';
 
 /**
  * The KServe v2 HTTP API (with Triton's extensions) as a hono app. Platform-neutral: Node, Deno,
  * a Web Worker and Electron all serve this same app.
  */
 export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}): Hono {
-  const ctx: RouteContext = { server, maxInputSize: opts.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE };
+  const ctx: RouteContext = {
+    server,
+    maxInputSize: opts.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE,
+    audit: opts.audit ?? ((entry) => server.log.audit(entry as unknown as Record<string, unknown>)),
+    remoteAddress: opts.remoteAddress ?? ((c) => c.req.header('x-forwarded-for') ?? undefined),
+  };
   const app = new Hono();
+  if (opts.corsOrigin && opts.corsOrigin.length > 0) {
+    app.use('/v2/*', cors({ origin: opts.corsOrigin, exposeHeaders: ['Inference-Header-Content-Length'], allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'Content-Encoding'] }));
+  }
+  if (opts.restricted && opts.restricted.length > 0) app.use('*', restrictedApi(opts.restricted));
+  if (opts.maxPending !== undefined && opts.maxPending > 0) {
+    const limit = maxPending(opts.maxPending);
+    app.use('/v2/models/:model/infer', limit);
+    app.use('/v2/models/:model/versions/:version/infer', limit);
+    app.use('/v2/repository/*', limit);
+  }
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);
   repositoryRoutes(app, ctx);

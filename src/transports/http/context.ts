@@ -1,13 +1,41 @@
+import type { Context } from 'hono';
 import type { InferenceServer } from '../../core/server.ts';
+import type { RestrictionRule } from './restricted.ts';
+
+/** One line of the audit log: every load, unload and config override. */
+export interface AuditEntry {
+  time: string;
+  action: 'load' | 'unload';
+  model: string;
+  /** Versions serving after the action. */
+  versions?: string[];
+  config_override: boolean;
+  files: number;
+  source?: string;
+  status: number;
+  result: string;
+}
 
 export interface HttpAppOptions {
   /** --http-max-input-size in bytes (default 64 MiB). */
   maxInputSize?: number;
+  /** --http-restricted-api rules. */
+  restricted?: RestrictionRule[];
+  /** --http-cors-origin: allowed origins; CORS is off when unset. */
+  corsOrigin?: string[];
+  /** --http-max-pending: inference and repository requests in flight before 503. */
+  maxPending?: number;
+  /** Where audit entries go (default: the server's logger, as one JSON line). */
+  audit?: (entry: AuditEntry) => void;
+  /** The client's address (the platform knows it; e.g. the Node socket). */
+  remoteAddress?: (c: Context) => string | undefined;
 }
 
 export interface RouteContext {
   server: InferenceServer;
   maxInputSize: number;
+  audit: (entry: AuditEntry) => void;
+  remoteAddress: (c: Context) => string | undefined;
 }
 
 export const DEFAULT_MAX_INPUT_SIZE = 64 * 1024 * 1024;

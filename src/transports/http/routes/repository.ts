@@ -3,7 +3,7 @@ import { configFromJson } from '../../../core/config/json.ts';
 import { invalidArg } from '../../../core/errors.ts';
 import { joinPath } from '../../../core/repository/driver.ts';
 import { readBody } from '../body.ts';
-import { empty, json, type RouteContext } from '../context.ts';
+import { type AuditEntry, empty, json, type RouteContext } from '../context.ts';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
 
 /** The model repository extension: index, load (with config/file overrides), unload. */
@@ -52,7 +52,7 @@ async function handleLoad(c: Context, ctx: RouteContext): Promise<Response> {
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
       throw invalidArg(`Unable to parse 'parameters': attempt to access JSON non-object as object`);
     }
-    let config;
+    let config: ReturnType<typeof configFromJson> | undefined;
     const files = new Map<string, Uint8Array>();
     for (const [key, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
       if (typeof value !== 'string') throw invalidArg(`load parameter '${key}' must be a JSON string`);
@@ -60,11 +60,29 @@ async function handleLoad(c: Context, ctx: RouteContext): Promise<Response> {
       else if (key.startsWith('file:')) files.set(checkFilePath(key.slice(5)), decodeBase64(key, value));
       else throw invalidArg(`unexpected load parameter '${key}': expected 'config' or 'file:<version>/<path>'`);
     }
-    await ctx.server.load(model, { config, files });
+    const res = await settle(() => ctx.server.load(model, { config, files }));
+    await audit(c, ctx, { action: 'load', model, config_override: config !== undefined, files: files.size }, res);
+    return res;
+  } catch (e) {
+    return toErrorResponse(e);
+  }
+}
+
+/** Runs a repository action, turning its error into the HTTP answer. */
+async function settle(fn: () => Promise<void>): Promise<Response> {
+  try {
+    await fn();
     return empty(200);
   } catch (e) {
     return toErrorResponse(e);
   }
+}
+
+async function audit(c: Context, ctx: RouteContext, what: Pick<AuditEntry, 'action' | 'model' | 'config_override' | 'files'>, res: Response): Promise<void> {
+  const result = res.status === 200 ? 'ok' : ((await res.clone().json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+  const name = what.model.includes('::') ? what.model.split('::')[1]! : what.model;
+  const versions = (await ctx.server.index(true)).filter((e) => e.name === name && e.version).map((e) => e.version!);
+  ctx.audit({ time: new Date().toISOString(), ...what, versions, source: ctx.remoteAddress(c), status: res.status, result });
 }
 
 async function handleUnload(c: Context, ctx: RouteContext): Promise<Response> {
@@ -76,8 +94,9 @@ async function handleUnload(c: Context, ctx: RouteContext): Promise<Response> {
     if (flag !== undefined && typeof flag !== 'boolean') {
       throw invalidArg(`Unable to parse 'unload_dependents': attempt to access JSON non-boolean as boolean`);
     }
-    await ctx.server.unload(model, { unloadDependents: flag === true });
-    return empty(200);
+    const res = await settle(() => ctx.server.unload(model, { unloadDependents: flag === true }));
+    await audit(c, ctx, { action: 'unload', model, config_override: false, files: 0 }, res);
+    return res;
   } catch (e) {
     return toErrorResponse(e);
   }
