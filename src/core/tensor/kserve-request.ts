@@ -6,7 +6,7 @@ import { needsExactParse, parseExact } from './exact-json.ts';
 import { flattenJsonData, jsonToTensorData } from './json.ts';
 import { checkShape } from './shape.ts';
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
 
 export interface DecodeOptions {
@@ -47,12 +47,21 @@ export function decodeInferRequest(body: Uint8Array, opts: DecodeOptions): Infer
     request.inputs.push(t);
   }
   binary.finish();
-  if ('outputs' in header) request.outputs = decodeOutputs(header.outputs);
+  // An empty `outputs` list asks for nothing in particular: all outputs, as when it is absent.
+  if ('outputs' in header) {
+    const outputs = decodeOutputs(header.outputs);
+    if (outputs.length > 0) request.outputs = outputs;
+  }
   return request;
 }
 
 function parseJson(bytes: Uint8Array): Json {
-  const text = decoder.decode(bytes);
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw invalidArg('failed to parse the request JSON buffer: the JSON header is not valid UTF-8');
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,5 +1,5 @@
 import type { Tensor as OrtTensor } from 'onnxruntime-common';
-import type { DataType, Tensor, TensorData } from '../../core/index.ts';
+import { type DataType, invalidArg, type Tensor, type TensorData } from '../../core/index.ts';
 
 type OrtType = OrtTensor.Type;
 
@@ -27,14 +27,21 @@ export function ortTypeToDataType(t: string): DataType | undefined {
 
 export type OrtTensorCtor = new (type: OrtType, data: unknown, dims?: readonly number[]) => OrtTensor;
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 /** Our tensor → an onnxruntime tensor (numeric data is shared, not copied). */
 export function toOrt(Ctor: OrtTensorCtor, name: string, t: Tensor): OrtTensor {
   const type = TO_ORT[t.datatype];
   if (!type) throw new Error(`onnxruntime does not support ${t.datatype} tensors (input '${name}')`);
-  const data = t.datatype === 'BYTES' ? (t.data as Uint8Array[]).map((b) => decoder.decode(b)) : t.data;
+  let data: unknown = t.data;
+  if (t.datatype === 'BYTES') {
+    try {
+      data = (t.data as Uint8Array[]).map((b) => decoder.decode(b));
+    } catch {
+      throw invalidArg(`input '${name}' holds bytes that are not valid UTF-8; onnxruntime string tensors need UTF-8 text`);
+    }
+  }
   return new Ctor(type, data, t.shape);
 }
 

@@ -2,6 +2,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import {
   type BackendInstance,
   completeFromModelIO,
+  type ExecOutcome,
   type ExecRequest,
   type ExecutionBackend,
   type InstanceSpec,
@@ -96,26 +97,54 @@ function specs(meta: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
   });
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A request whose BYTES inputs are not UTF-8 fails alone instead of failing the whole batch. */
+function utf8Problem(r: ExecRequest): Error | undefined {
+  for (const [name, t] of r.inputs) {
+    if (t.datatype !== 'BYTES') continue;
+    try {
+      for (const b of t.data as Uint8Array[]) strictUtf8.decode(b);
+    } catch {
+      return invalidArg(`input '${name}' holds bytes that are not valid UTF-8; onnxruntime string tensors need UTF-8 text`);
+    }
+  }
+  return undefined;
+}
+
 function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string, fallback?: string): BackendInstance {
+  const run = runner(rt, session);
   return {
     device,
     fallback,
     async execute(requests: ExecRequest[]) {
-      const t0 = now();
-      const merged = mergeInputs(requests);
-      const feeds: Record<string, ReturnType<typeof toOrt>> = {};
-      for (const [name, t] of merged) feeds[name] = toOrt(rt.Tensor, name, t);
-      const t1 = now();
-      const out = await session.run(feeds, requests[0]!.outputs);
-      const t2 = now();
-      const outputs = new Map(Object.entries(out).map(([name, t]) => [name, fromOrt(name, t)]));
-      const sizes = requests.map((r) => r.inputs.values().next().value?.shape[0] ?? 1);
-      const results = splitOutputs(outputs, requests, sizes);
-      const t3 = now();
-      return { results, timing: { inputNs: ns(t1 - t0), inferNs: ns(t2 - t1), outputNs: ns(t3 - t2) } };
+      const problems = requests.map(utf8Problem);
+      if (problems.every((p) => p === undefined)) return run(requests);
+      const ok = requests.filter((_, i) => !problems[i]);
+      const outcome: ExecOutcome = ok.length > 0 ? await run(ok) : { results: [] };
+      let k = 0;
+      return { results: problems.map((p) => p ?? outcome.results[k++]!), timing: outcome.timing };
     },
     async dispose() {
       await session.release();
     },
+  };
+}
+
+/** Runs requests as one batch: merge, session.run, split, with the time of each part. */
+function runner(rt: OrtRuntime, session: InferenceSession) {
+  return async (requests: ExecRequest[]): Promise<ExecOutcome> => {
+    const t0 = now();
+    const merged = mergeInputs(requests);
+    const feeds: Record<string, ReturnType<typeof toOrt>> = {};
+    for (const [name, t] of merged) feeds[name] = toOrt(rt.Tensor, name, t);
+    const t1 = now();
+    const out = await session.run(feeds, requests[0]!.outputs);
+    const t2 = now();
+    const outputs = new Map(Object.entries(out).map(([name, t]) => [name, fromOrt(name, t)]));
+    const sizes = requests.map((r) => r.inputs.values().next().value?.shape[0] ?? 1);
+    const results = splitOutputs(outputs, requests, sizes);
+    const t3 = now();
+    return { results, timing: { inputNs: ns(t1 - t0), inferNs: ns(t2 - t1), outputNs: ns(t3 - t2) } };
   };
 }
