@@ -51,7 +51,7 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
       jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
-    createOverrideStore: async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) }),
+    createOverrideStore: opts.createOverrideStore ?? (async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) })),
   });
 }
 
