@@ -6,6 +6,8 @@ import { parseRestriction } from '../../transports/http/restricted.ts';
 import type { ProviderName } from '../ort/router.ts';
 import { createServer, repositoryMount } from './index.ts';
 import { runPerfCli } from './perf-cli.ts';
+import { runStress } from './stress/index.ts';
+import { STRESS_FLAGS } from '../cli/stress-flags.ts';
 import { writeRepositoryIndex } from './repo-index.ts';
 import { serve, serveMetrics } from './serve.ts';
 
@@ -14,6 +16,7 @@ const COMMANDS = `Usage: nereid <command> [flags]
 Commands:
   serve             Serve model repositories over the KServe v2 HTTP API (Triton's flags)
   perf              Measure a model's throughput and latency (perf_analyzer's method and CSV)
+  stress            Run weighted stress scenarios (sequences, disconnects, huge tensors, reloads) and report
   repo index DIR    Write DIR/repository.json, the listing browsers use to load a repository over HTTP
 
 Run 'nereid <command> --help' for the flags of a command. 'nereid --help' shows the serve flags too.`;
@@ -31,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'repo') return runRepo(rest);
   if (command === 'perf') return runPerfCli(rest);
-  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, perf, repo)`);
+  if (command === 'stress') return runStressCli(rest);
+  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, perf, stress, repo)`);
   return runServe(rest);
 }
 
@@ -156,4 +160,28 @@ function runRepo(argv: string[]): number {
   const listing = writeRepositoryIndex(dir, parsed.flags.output as string | undefined);
   console.log(`wrote ${(parsed.flags.output as string | undefined) ?? `${dir}/repository.json`}: ${listing.files.length} files, ${listing.files.reduce((n, f) => n + f.size, 0)} bytes`);
   return 0;
+}
+
+async function runStressCli(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    const parsed = parseArgs(argv, STRESS_FLAGS);
+    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
+    flags = parsed.flags;
+  } catch (e) {
+    if (e instanceof ArgsError) return usageError(e.message);
+    throw e;
+  }
+  if (flags.help) {
+    console.log(`Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]\n\n${formatHelp(STRESS_FLAGS)}`);
+    return 0;
+  }
+  return runStress({
+    durationS: flags.duration as number,
+    clients: flags.clients as number,
+    url: flags.url as string | undefined,
+    seed: flags.seed as number,
+    reportFile: flags.report as string | undefined,
+    out: (line) => console.log(line),
+  });
 }

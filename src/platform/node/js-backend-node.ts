@@ -1,20 +1,15 @@
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from './package-root.ts';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionBackend } from '../../core/index.ts';
 import { jsBackend, type WorkerHandle } from '../js-backend/host.ts';
 
 /** dist/node/js-worker.js of this package, found from wherever this module runs (dist or src). */
 export function jsWorkerPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'nereid') return join(dir, 'dist', 'node', 'js-worker.js');
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the nereid package root to locate dist/node/js-worker.js');
+  return join(packageRoot(), 'dist', 'node', 'js-worker.js');
 }
 
 export interface JsNodeOptions {
