@@ -4,6 +4,7 @@ import { createLogger, isServerError, NEREID_VERSION } from '../../core/index.ts
 import type { DenoApi, DenoSignal } from '../../types/deno.d.ts';
 import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
+import { parseRestriction } from '../../transports/http/restricted.ts';
 import type { ProviderName } from '../ort/router.ts';
 import { createServer, repositoryMount, serve, serveMetrics } from './index.ts';
 
@@ -63,6 +64,12 @@ async function runServe(argv: string[]): Promise<number> {
   const loadModels = flags['load-model'] as string[];
   if (loadModels.length > 0 && mode !== 'explicit') return usageError(`Use of '--load-model' requires setting '--model-control-mode=explicit' as well.`);
   if (loadModels.includes('*') && loadModels.length > 1) return usageError(`Wildcard model name '*' must be the ONLY startup model if specified at all.`);
+  let restricted;
+  try {
+    restricted = (flags['http-restricted-api'] as string[]).map(parseRestriction);
+  } catch (e) {
+    return usageError((e as Error).message);
+  }
   const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
   const provider = flags['execution-provider'] as ProviderName;
   log.info(`Deno server; default execution provider: ${provider}${provider === 'webgpu' || provider === 'wasm' ? ' (onnxruntime-web)' : ''}`);
@@ -77,6 +84,7 @@ async function runServe(argv: string[]): Promise<number> {
     namespacing: flags['model-namespacing'] as boolean,
     configName: flags['model-config-name'] as string | undefined,
     loadConcurrency: flags['model-load-thread-count'] as number,
+    executionTimeoutMs: (flags['execution-timeout-secs'] as number) * 1000,
     executionProvider: provider,
     log,
   });
@@ -94,7 +102,14 @@ async function runServe(argv: string[]): Promise<number> {
     ? await serveMetrics(server, { port: flags['metrics-port'] as number, address: (flags['metrics-address'] as string | undefined) ?? (flags['http-address'] as string) })
     : undefined;
   if (metrics) log.info(`Metrics server listening on ${metrics.url}/metrics`);
-  const http = await serve(server, { port: flags['http-port'] as number, address: flags['http-address'] as string, maxInputSize: flags['http-max-input-size'] as number });
+  const http = await serve(server, {
+    port: flags['http-port'] as number,
+    address: flags['http-address'] as string,
+    maxInputSize: flags['http-max-input-size'] as number,
+    maxPending: flags['http-max-pending'] as number,
+    restricted,
+    corsOrigin: flags['http-cors-origin'] as string[],
+  });
   log.info(`HTTP server listening on ${http.url}`);
   const pollSecs = flags['repository-poll-secs'] as number;
   const poller = mode === 'poll' && pollSecs > 0 ? setInterval(() => void server.manager.poll(), pollSecs * 1000) : undefined;

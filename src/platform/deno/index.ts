@@ -1,5 +1,5 @@
 import { type BackendInstance, type ExecutionBackend, InferenceServer, type Logger, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
-import { createHttpApp } from '../../transports/http/app.ts';
+import { createHttpApp, type HttpAppOptions } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
 import { absolutePath, baseName, fsDeno } from '../drivers/fs-deno.ts';
@@ -25,6 +25,8 @@ export interface DenoServerOptions extends Omit<ServerOptions, 'repositories' | 
   backends?: ExecutionBackend[];
   /** Skip CUDA detection (CPU only). */
   cuda?: CudaStatus;
+  /** JavaScript-backend calls taking longer fail and restart the worker (0 = no limit). */
+  executionTimeoutMs?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function createServer(opts: DenoServerOptions): Promise<InferenceSe
     gpuCount: native && 'cuda' in native && native.cuda.available ? native.cuda.deviceCount : 0,
     backends: [
       ortRouter({ native: native && 'backend' in native ? native.backend : undefined, web, provider }),
-      jsDenoBackend(),
+      jsDenoBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
     createOverrideStore: async () => fsDeno({ root: await Deno.makeTempDir({ prefix: 'nereid-override-' }) }),
@@ -200,10 +202,9 @@ export function jsDenoBackend(opts: { executionTimeoutMs?: number } = {}): Execu
   });
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends HttpAppOptions {
   port?: number;
   address?: string;
-  maxInputSize?: number;
 }
 
 export interface RunningServer {
@@ -214,7 +215,7 @@ export interface RunningServer {
 }
 
 /** Serves a fetch handler with `Deno.serve`; resolves once it listens (port 0 = any free port). */
-export function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, address: string): Promise<RunningServer> {
+export function listen(fetch: (req: Request, info?: unknown) => Response | Promise<Response>, port: number, address: string): Promise<RunningServer> {
   return new Promise((resolveListen, reject) => {
     try {
       const http = Deno.serve({
@@ -224,7 +225,7 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, po
           const host = address.includes(':') ? `[${address}]` : address;
           resolveListen({ url: `http://${host}:${addr.port}`, port: addr.port, close: () => http.shutdown() });
         },
-      }, (req) => fetch(req));
+      }, (req, info) => fetch(req, info));
     } catch (e) {
       reject(e);
     }
@@ -233,8 +234,8 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, po
 
 /** Serves the KServe v2 hono app. */
 export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
-  const app = createHttpApp(server, { maxInputSize: opts.maxInputSize });
-  return listen((req) => app.fetch(req), opts.port ?? 8000, opts.address ?? '0.0.0.0');
+  const app = createHttpApp(server, { remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname, ...opts });
+  return listen((req, info) => app.fetch(req, info), opts.port ?? 8000, opts.address ?? '0.0.0.0');
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
