@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type LevelResult, runPerf } from '../src/tools/perf/index.ts';
+import { nodeHttpTransport } from '../src/platform/node/http-transport.ts';
 import { type BenchModel, benchModels, benchRepository } from './models.ts';
 import { renderChart } from './chart.ts';
 import { renderResults, type Row } from './results.ts';
@@ -17,6 +18,7 @@ const TRIALS = quick ? 2 : 5;
 const LIMIT_MS = quick ? 300 : 2000;
 const BATCHES = [1, 2, 4, 8, 16, 32, 64];
 const started = performance.now();
+const transport = nodeHttpTransport();
 
 interface Server {
   url: string;
@@ -54,7 +56,7 @@ async function sweep(url: string, model: string, binary: boolean, label: string)
   for (const c of CONCURRENCY) {
     const { results } = await runPerf({
       url, model, version: '1', batch: 1, concurrency: [c, c, 1], inputData: 'random', shapes: new Map(), binary,
-      intervalMs: WINDOW_MS, stabilityPct: 10, maxTrials: TRIALS, sequenceLength: 1, sequenceIdStart: 1,
+      intervalMs: WINDOW_MS, stabilityPct: 10, maxTrials: TRIALS, sequenceLength: 1, sequenceIdStart: 1, transport,
     });
     const r = results[0]!;
     if (r.errors > 0 || r.invalid > 0) throw new Error(`${label} c=${c}: ${r.errors} errors, ${r.invalid} invalid: ${r.firstError}`);

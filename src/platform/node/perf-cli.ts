@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
 import { PERF_FLAGS } from '../cli/perf-flags.ts';
 import { parseInputFile, parseRange, PerfError, runPerf } from '../../tools/perf/index.ts';
+import { nodeHttpTransport } from './http-transport.ts';
 
 /** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP server. */
 export async function runPerfCli(argv: string[]): Promise<number> {
@@ -48,6 +49,7 @@ export async function runPerfCli(argv: string[]): Promise<number> {
       percentile: flags.percentile as number | undefined,
       sequenceLength: flags['sequence-length'] as number,
       sequenceIdStart: Number(flags['sequence-id-range']),
+      transport: nodeHttpTransport(),
       onProgress: (line) => (tty ? process.stderr.write(`\r\x1b[2K${line}`) : process.stderr.write(`${line}\n`)),
       onResult: (summary) => {
         if (tty) process.stderr.write('\r\x1b[2K');

@@ -12,6 +12,14 @@ export interface Sample {
   detail?: string;
 }
 
+/** How inference requests travel: `fetch` by default; a platform may pass a leaner one. */
+export type Transport = (url: string, body: Uint8Array, headers: Record<string, string>) => Promise<{ status: number; headerLength: string | null; body: Uint8Array }>;
+
+export const fetchTransport: Transport = async (url, body, headers) => {
+  const res = await fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, headers });
+  return { status: res.status, headerLength: res.headers.get('inference-header-content-length'), body: new Uint8Array(await res.arrayBuffer()) };
+};
+
 export interface SequenceFlags {
   id: number;
   start: boolean;
@@ -22,27 +30,26 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** Sends one inference request and checks the response against the model metadata. */
-export async function sendOne(url: string, info: ModelInfo, req: PreparedRequest, seq?: SequenceFlags, signal?: AbortSignal): Promise<Sample> {
+export async function sendOne(url: string, info: ModelInfo, req: PreparedRequest, seq?: SequenceFlags, transport: Transport = fetchTransport): Promise<Sample> {
   const t0 = performance.now();
   let body = req.body;
   let headers = req.headers;
   if (seq) ({ body, headers } = withSequence(req, seq));
   const t1 = performance.now();
-  let res: Response;
+  let res: Awaited<ReturnType<Transport>>;
   try {
-    res = await fetch(url, { method: 'POST', body: body as Uint8Array<ArrayBuffer>, headers, signal });
+    res = await transport(url, body, headers);
   } catch (e) {
     return { latency: performance.now() - t0, send: t1 - t0, recv: 0, outcome: 'error', detail: (e as Error).message };
   }
   const t2 = performance.now();
-  const buf = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
   let outcome: Sample['outcome'] = 'ok';
   let detail: string | undefined;
-  if (!res.ok) {
+  if (res.status !== 200) {
     outcome = 'error';
-    detail = `HTTP ${res.status}: ${dec.decode(buf.subarray(0, 300))}`;
+    detail = `HTTP ${res.status}: ${dec.decode(res.body.subarray(0, 300))}`;
   } else {
-    detail = validate(info, buf, res.headers.get('inference-header-content-length'), req.expected);
+    detail = validate(info, res.body, res.headerLength, req.expected);
     if (detail) outcome = 'invalid';
   }
   const t3 = performance.now();

@@ -1,12 +1,14 @@
 import { type InputData, prepareRequests } from './inputs.ts';
 import { type LevelResult, measureLevel } from './measure.ts';
 import { modelInfo, PerfError } from './model-info.ts';
+import type { Transport } from './client.ts';
 import { describe, toCsv } from './report.ts';
 
 export { PerfError } from './model-info.ts';
 export type { LevelResult } from './measure.ts';
 export { parseInputFile } from './inputs.ts';
 export { toCsv } from './report.ts';
+export { fetchTransport, type Transport } from './client.ts';
 
 export interface PerfOptions {
   /** Server base URL, e.g. http://localhost:8000. */
@@ -26,6 +28,8 @@ export interface PerfOptions {
   percentile?: number;
   sequenceLength: number;
   sequenceIdStart: number;
+  /** How requests travel (default: fetch; the Node CLI passes a keep-alive node:http client). */
+  transport?: Transport;
   /** Progress lines (a live status line) and per-level summaries. */
   onProgress?: (line: string) => void;
   onResult?: (summary: string) => void;

@@ -1,4 +1,4 @@
-import { type Sample, sendOne } from './client.ts';
+import { type Sample, sendOne, type Transport } from './client.ts';
 import type { PreparedRequest } from './inputs.ts';
 import type { ModelInfo } from './model-info.ts';
 
@@ -18,6 +18,8 @@ export interface MeasureOptions {
   sequenceLength: number;
   /** First correlation id to use. */
   sequenceIdStart: number;
+  /** How requests travel (default: fetch). */
+  transport?: Transport;
   onProgress?: (line: string) => void;
 }
 
@@ -90,7 +92,7 @@ export async function measureLevel(opts: MeasureOptions, mode: 'concurrency' | '
   let k = 0;
   const one = async (seq?: { id: number; start: boolean; end: boolean }) => {
     const req = opts.requests[k++ % opts.requests.length]!;
-    current.push(await sendOne(url, opts.info, req, seq));
+    current.push(await sendOne(url, opts.info, req, seq, opts.transport));
   };
   const worker = async () => {
     while (!stopping) {
