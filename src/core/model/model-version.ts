@@ -89,7 +89,9 @@ export class ModelVersion {
         exec,
         batchSize: this.config.maxBatchSize > 0 ? checked.batchSize : 1,
         id: req.id,
-        signal: req.signal,
+        get signal() {
+          return req.signal;
+        },
         priority: numberParam(req, 'priority'),
         timeoutUs: numberParam(req, 'timeout'),
         sequence: sequenceOf(req),

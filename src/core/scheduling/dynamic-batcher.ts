@@ -111,17 +111,16 @@ export class DynamicBatcher implements Scheduler {
       }
       if (this.opts.batching?.preserveOrdering) q.seq = this.arrivals++;
       const signal = item.signal;
-      if (signal) {
-        if (signal.aborted) {
-          this.settle(q, { error: cancelled(item.id) });
-          return;
-        }
-        signal.addEventListener('abort', () => this.cancel(q), { once: true });
+      if (signal?.aborted) {
+        this.settle(q, { error: cancelled(item.id) });
+        return;
       }
       level.items.push(q);
       this.queued++;
       this.opts.stats.pending++;
       this.pump();
+      // Only a request that has to wait listens for its client going away.
+      if (!q.done && signal) signal.addEventListener('abort', () => this.cancel(q), { once: true });
     });
   }
 
