@@ -7,12 +7,15 @@
 // Then it checks that browser/worker bundles never pull in a `node:` module or onnxruntime-node,
 // and that package.json and deno.json agree on the exports (scripts/check-exports.mjs).
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { checkBundleInputs, checkExports } from './scripts/check-exports.mjs';
 
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
-rmSync('dist', { recursive: true, force: true });
+// Build into a private directory and swap it in at the end, so processes reading dist/ meanwhile
+// (a running server, a browser test) never see it half-written.
+const OUT = `.dist-build-${process.pid}`;
+rmSync(OUT, { recursive: true, force: true });
 
 const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: quiet ? 'warning' : 'info', metafile: true };
 const external = { ...common, packages: 'external', splitting: true, chunkNames: 'chunks/[name]-[hash]' };
@@ -30,41 +33,51 @@ const builds = {
       'js-worker': 'src/platform/node/js-worker.ts',
       electron: 'src/platform/electron/index.ts',
     },
-    outdir: 'dist/node',
+    outdir: `${OUT}/node`,
   }),
-  core: build({ ...external, platform: 'neutral', entryPoints: { index: 'src/core/index.ts', http: 'src/transports/http/app.ts' }, outdir: 'dist/core' }),
+  core: build({ ...external, platform: 'neutral', entryPoints: { index: 'src/core/index.ts', http: 'src/transports/http/app.ts' }, outdir: `${OUT}/core` }),
   deno: maybe({
     ...external,
     platform: 'neutral',
     entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/platform/deno/cli.ts', 'js-worker': 'src/platform/deno/js-worker.ts' }),
-    outdir: 'dist/deno',
+    outdir: `${OUT}/deno`,
   }),
   browser: maybe({
     ...common,
     platform: 'browser',
     conditions: ['browser'],
     entryPoints: present({ index: 'src/platform/browser/index.ts', 'service-worker': 'src/platform/browser/service-worker.ts' }),
-    outdir: 'dist/browser',
+    outdir: `${OUT}/browser`,
   }),
   worker: maybe({
     ...common,
     platform: 'browser',
     conditions: ['worker', 'browser'],
     entryPoints: present({ index: 'src/platform/browser/worker-server.ts', worker: 'src/platform/browser/worker.ts', 'js-worker': 'src/platform/browser/js-worker.ts' }),
-    outdir: 'dist/worker',
+    outdir: `${OUT}/worker`,
     // onnxruntime-web loads its wasm glue with a dynamic import; keep it a separate file.
     external: ['*.wasm', './ort-wasm-*'],
   }),
 };
-const results = Object.fromEntries(await Promise.all(Object.entries(builds).map(async ([k, p]) => [k, await p])));
+let results;
+try {
+  results = Object.fromEntries(await Promise.all(Object.entries(builds).map(async ([k, p]) => [k, await p])));
+} catch (e) {
+  rmSync(OUT, { recursive: true, force: true });
+  throw e;
+}
 
 // onnxruntime-web's WebGPU/WASM runtime files travel next to the worker bundle.
-mkdirSync('dist/worker', { recursive: true });
+mkdirSync(`${OUT}/worker`, { recursive: true });
 for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) {
-  copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/worker/${f}`);
+  copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `${OUT}/worker/${f}`);
 }
-writeFileSync('dist/worker/README.txt', 'Serve this directory as is: worker.js loads the onnxruntime-web files next to it.\n');
+writeFileSync(`${OUT}/worker/README.txt`, 'Serve this directory as is: worker.js loads the onnxruntime-web files next to it.\n');
 
 checkBundleInputs({ browser: results.browser.metafile, worker: results.worker.metafile });
+const trash = `.dist-old-${process.pid}`;
+if (existsSync('dist')) renameSync('dist', trash);
+renameSync(OUT, 'dist');
+rmSync(trash, { recursive: true, force: true });
 checkExports();
 if (!quiet) console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);

@@ -55,3 +55,4 @@ app.get('/v2/models/:model/config', (c) => c.json({ max_batch_size: 64 }));
 app.get('/v2/models/:model/versions/:version/config', (c) => c.json({ max_batch_size: 64 }));
 
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log(`listening on http://127.0.0.1:${info.port}`));
+for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => process.exit(0));

@@ -51,6 +51,8 @@ export interface ServerOptions {
   loadConcurrency?: number;
   gpuCount?: number;
   cpuCount?: number;
+  /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2; 1 where instances cannot run in parallel). */
+  defaultCpuInstances?: number;
   clock?: Clock;
   log?: Logger;
   createOverrideStore?: () => Promise<RepositoryDriver>;
@@ -99,6 +101,7 @@ export class InferenceServer {
       cpuCount: opts.cpuCount ?? 1,
       autoComplete: opts.autoComplete ?? true,
       configName: opts.configName,
+      defaultCpuInstances: opts.defaultCpuInstances,
       loadConcurrency: opts.loadConcurrency,
       createOverrideStore: opts.createOverrideStore,
     });

@@ -133,6 +133,11 @@ export function completeFromModelIO(
 export interface NormalizeOptions {
   /** Number of GPUs the execution backends can use (KIND_AUTO resolves to KIND_GPU when > 0). */
   gpuCount: number;
+  /**
+   * Instances of a KIND_CPU group without a count, for onnxruntime/tensorflow models (Triton: 2).
+   * Runtimes where instances cannot run in parallel (a single-threaded WASM worker) use 1.
+   */
+  defaultCpuInstances?: number;
 }
 
 /** The normalisation Triton always applies (NormalizeModelConfig / NormalizeInstanceGroup). */
@@ -169,7 +174,7 @@ function normalizeInstanceGroups(config: ModelConfig, opts: NormalizeOptions): v
     }
     if (g.count < 1) {
       const twoOnCpu = g.kind === ModelInstanceGroup_Kind.CPU && (config.backend === 'onnxruntime' || config.backend === 'tensorflow');
-      g.count = twoOnCpu ? 2 : 1;
+      g.count = twoOnCpu ? (opts.defaultCpuInstances ?? 2) : 1;
     }
     if (g.kind === ModelInstanceGroup_Kind.GPU && g.gpus.length === 0) {
       g.gpus = Array.from({ length: opts.gpuCount }, (_, k) => k);

@@ -32,6 +32,8 @@ export interface LoaderContext {
   autoComplete: boolean;
   /** --model-config-name: use <model>/configs/<name>.pbtxt when present. */
   configName?: string;
+  /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2). */
+  defaultCpuInstances?: number;
 }
 
 /** A model's configuration as read from the repository (or override), before per-version completion. */
@@ -49,7 +51,7 @@ export async function planModel(ctx: LoaderContext, repo: Repository, name: stri
   else if (ctx.autoComplete) config = create(ModelConfigSchema);
   else throw invalidArg(`model configuration file '${repo.label}/${dir.configPath}' is missing and auto-complete is disabled (--disable-auto-complete-config)`);
   completeBackendFields(config, name, dir.firstVersionFiles);
-  normalizeConfig(config, { gpuCount: ctx.gpuCount });
+  normalizeConfig(config, { gpuCount: ctx.gpuCount, defaultCpuInstances: ctx.defaultCpuInstances });
   return { config, versions: selectVersions(config, dir.versions, ctx.log) };
 }
 
@@ -87,7 +89,7 @@ export async function loadVersion(
   const backend = ctx.backends.get(config.backend, id.name);
   validateConfig(config, { gpuCount: ctx.gpuCount, checkIO: false });
   if (ctx.autoComplete && backend.autoComplete) await backend.autoComplete(source);
-  normalizeConfig(config, { gpuCount: ctx.gpuCount });
+  normalizeConfig(config, { gpuCount: ctx.gpuCount, defaultCpuInstances: ctx.defaultCpuInstances });
   validateConfig(config, { gpuCount: ctx.gpuCount });
   const labels = await readLabels(source, config);
   const instances = await createInstances(ctx, source, config, backend);

@@ -3,13 +3,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { isIgnoredName } from '../../core/repository/fingerprint.ts';
 
-/** The listing the HTTP repository driver reads: every file with its size and SHA-256. */
-export interface RepositoryListing {
-  nereid_repository: 1;
-  /** Every directory (empty ones too: an ensemble's version directory holds no file). */
-  dirs: string[];
-  files: { path: string; size: number; sha256: string }[];
-}
+import type { RepositoryListing } from '../drivers/http.ts';
+
+export type { RepositoryListing } from '../drivers/http.ts';
 
 export const LISTING_FILE = 'repository.json';
 

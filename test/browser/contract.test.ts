@@ -1,0 +1,105 @@
+/**
+ * The shared KServe v2 contract against Nereid in a browser Web Worker: the contract repository
+ * is served over HTTP (with repository.json) and every request goes through the page, the
+ * worker transport and the worker's hono app. Plus POLL against the HTTP driver, in the browser.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExampleServer, startExampleServer } from '../../examples/browser/serve.mjs';
+import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
+import { addSubModel } from '../../src/tools/onnx/models.ts';
+import { kserveContract } from '../contract/kserve-contract.ts';
+import { writeTree } from '../helpers/tmp-tree.ts';
+import { launchBrowser, pageFetch, skipBrowser, snapshotDist } from './harness.ts';
+
+/** Opens /blank.html and starts a worker server there as `window.server`. */
+async function startInPage(browser: Browser, server: ExampleServer, options: Record<string, unknown>): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  await page.goto(`${server.url}blank.html`);
+  await page.addScriptTag({ type: 'module', content: "import * as nereid from '/dist/browser/index.js'; window.nereidBrowser = nereid;" });
+  await page.waitForFunction(() => 'nereidBrowser' in window);
+  await page.evaluate(async (opts) => {
+    const w = window as unknown as { nereidBrowser: { startWorkerServer(o: unknown): { client: { started(): Promise<void> } } }; server: unknown };
+    const handle = w.nereidBrowser.startWorkerServer(opts);
+    w.server = handle;
+    await handle.client.started();
+  }, options);
+  return page;
+}
+
+const tempRepo = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nereid-browser-repo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+describe.skipIf(skipBrowser)('browser worker server', () => {
+  let browser: Browser;
+  let dist: string;
+  beforeAll(async () => {
+    [browser, dist] = await Promise.all([launchBrowser(), snapshotDist()]);
+  });
+  afterAll(() => browser?.close());
+
+  kserveContract('browser Web Worker (Chromium, WASM, HTTP repository)', async (files) => {
+    const dir = tempRepo();
+    writeTree(dir, files);
+    writeRepositoryIndex(dir);
+    const server = await startExampleServer({ port: 0, models: dir, dist, build: false, index: false, quiet: true });
+    const page = await startInPage(browser, server, { repositories: [{ http: '/models/', cache: false }], controlMode: 'none', executionProvider: 'wasm' });
+    return {
+      fetch: (path, init) => pageFetch(page, 'server', path, init),
+      stop: async () => {
+        await page.close();
+        await server.close();
+      },
+    };
+  });
+
+  describe('POLL over the HTTP driver', () => {
+    const CFG = 'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n';
+    let server: ExampleServer;
+    let page: Page;
+    let dir: string;
+    beforeAll(async () => {
+      dir = tempRepo();
+      writeTree(dir, { 'a/config.pbtxt': CFG, 'a/1/model.onnx': addSubModel() });
+      writeRepositoryIndex(dir);
+      server = await startExampleServer({ port: 0, models: dir, dist, build: false, index: false, quiet: true });
+      page = await startInPage(browser, server, { repositories: [{ http: '/models/' }], controlMode: 'poll', pollIntervalMs: 200, executionProvider: 'wasm' });
+    });
+    afterAll(async () => {
+      await page?.close();
+      await server?.close();
+    });
+
+    const index = async () => (await (await pageFetch(page, 'server', '/v2/repository/index', { method: 'POST' })).json()) as { name: string; version: string; state: string }[];
+    const until = async (want: string[]) => {
+      let got: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        got = (await index()).map((e) => `${e.name}/${e.version}:${e.state}`).sort();
+        if (JSON.stringify(got) === JSON.stringify(want)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(want);
+    };
+
+    it('loads added models and versions and unloads removed ones once repository.json changes', async () => {
+      await until(['a/1:READY']);
+      writeTree(dir, { 'a/2/model.onnx': addSubModel(), 'b/config.pbtxt': CFG, 'b/1/model.onnx': addSubModel() });
+      await new Promise((r) => setTimeout(r, 600)); // a few polls: files not in repository.json yet are invisible
+      await until(['a/1:READY']);
+      writeRepositoryIndex(dir);
+      await until(['a/1:UNAVAILABLE', 'a/2:READY', 'b/1:READY']);
+      rmSync(join(dir, 'b'), { recursive: true });
+      mkdirSync(join(dir, 'a', '3'));
+      writeFileSync(join(dir, 'a', '3', 'model.onnx'), addSubModel());
+      writeRepositoryIndex(dir);
+      await until(['a/1:UNAVAILABLE', 'a/2:UNAVAILABLE', 'a/3:READY']);
+    });
+  });
+});
