@@ -4,8 +4,10 @@
 //   dist/deno     Deno entry (dependencies external, resolved by Deno from node_modules or npm:)
 //   dist/browser  page-side client (comlink bundled in; no onnxruntime)
 //   dist/worker   Web Worker server (everything bundled, onnxruntime-web's wasm files copied next to it)
+//   dist/types    declaration files (tsc --emitDeclarationOnly)
 // Then it checks that browser/worker bundles never pull in a `node:` module or onnxruntime-node,
 // and that package.json and deno.json agree on the exports (scripts/check-exports.mjs).
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { checkBundleInputs, checkExports } from './scripts/check-exports.mjs';
@@ -73,6 +75,9 @@ for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.
   copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `${OUT}/worker/${f}`);
 }
 writeFileSync(`${OUT}/worker/README.txt`, 'Serve this directory as is: worker.js loads the onnxruntime-web files next to it.\n');
+
+// Declaration files for every module (the package's `types` entries point into dist/types).
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', `${OUT}/types`], { stdio: 'inherit' });
 
 checkBundleInputs({ browser: results.browser.metafile, worker: results.worker.metafile });
 const trash = `.dist-old-${process.pid}`;
