@@ -24,7 +24,7 @@ export function jsNodeBackend(opts: JsNodeOptions = {}): ExecutionBackend {
   return jsBackend({
     executionTimeoutMs: opts.executionTimeoutMs,
     spawn(): WorkerHandle {
-      const worker = new Worker(script, { resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined });
+      const worker = new Worker(script, { execArgv: workerExecArgv(), resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined });
       worker.unref();
       let terminated = false;
       const exited = new Promise<string>((resolve) => {
@@ -47,4 +47,20 @@ export function jsNodeBackend(opts: JsNodeOptions = {}): ExecutionBackend {
       return `data:text/javascript;base64,${Buffer.from(bytes).toString('base64')}`;
     },
   });
+}
+
+/** The parent's Node flags minus those that only make sense for the main script (`-e`, `--input-type`). */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--input-type')) continue;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
 }
