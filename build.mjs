@@ -33,6 +33,7 @@ const builds = {
       index: 'src/platform/node/index.ts',
       cli: 'src/platform/node/cli.ts',
       'js-worker': 'src/platform/node/js-worker.ts',
+      'ort-thread': 'src/platform/node/ort-thread.ts',
       electron: 'src/platform/electron/index.ts',
     },
     outdir: `${OUT}/node`,

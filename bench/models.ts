@@ -29,9 +29,9 @@ const io = (kind: 'input' | 'output', list: { name: string; dims: number[] }[]) 
   `${kind} [ ${list.map((t) => `{ name: "${t.name}" data_type: TYPE_FP32 dims: [ ${t.dims.join(', ')} ] }`).join(', ')} ]\n`;
 
 /** A repository with the model twice: `plain` (default scheduler) and `batched` (dynamic batching). */
-export function benchRepository(m: BenchModel, delayUs: number): string {
+export function benchRepository(m: BenchModel, delayUs: number, extraConfig = ''): string {
   const root = mkdtempSync(join(tmpdir(), `nereid-bench-${m.id}-`));
-  const base = `platform: "onnxruntime_onnx"\nmax_batch_size: ${m.maxBatch}\n${io('input', m.inputs)}${io('output', m.outputs)}instance_group [ { count: 1 kind: KIND_CPU } ]\n`;
+  const base = `platform: "onnxruntime_onnx"\nmax_batch_size: ${m.maxBatch}\n${io('input', m.inputs)}${io('output', m.outputs)}instance_group [ { count: 1 kind: KIND_CPU } ]\n${extraConfig}`;
   writeTree(root, {
     'plain/config.pbtxt': base,
     'plain/1/model.onnx': m.onnx,

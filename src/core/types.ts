@@ -54,6 +54,16 @@ export interface RequestedOutput {
   parameters?: Parameters;
 }
 
+/**
+ * Cancellation as the core needs it: the part of AbortSignal it uses, so any AbortSignal fits and a
+ * platform can pass something cheaper (creating an AbortSignal per request costs more than the
+ * rest of a small request's path).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+}
+
 export interface InferRequest {
   /** Model name, possibly qualified as NAMESPACE::MODEL. */
   model: string;
@@ -67,7 +77,7 @@ export interface InferRequest {
   /** Raw binary request: the whole body is the data of the model's single input. */
   rawInput?: Uint8Array;
   /** Aborted when the client goes away; queued work is dropped. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface InferResponse {

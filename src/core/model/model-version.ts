@@ -89,9 +89,7 @@ export class ModelVersion {
         exec,
         batchSize: this.config.maxBatchSize > 0 ? checked.batchSize : 1,
         id: req.id,
-        get signal() {
-          return req.signal;
-        },
+        signal: req.signal,
         priority: numberParam(req, 'priority'),
         timeoutUs: numberParam(req, 'timeout'),
         sequence: sequenceOf(req),

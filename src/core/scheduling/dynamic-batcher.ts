@@ -133,10 +133,7 @@ export class DynamicBatcher implements Scheduler {
   private cancel(q: Queued): void {
     if (q.done) return;
     q.done = true;
-    for (const level of this.levels) {
-      level.items.filter((x) => x !== q);
-      level.delayed.filter((x) => x !== q);
-    }
+    // It stays in its level's queue, skipped as done, until the queue's head passes it.
     this.queued--;
     this.opts.stats.pending--;
     this.settle(q, { error: cancelled(q.item.id) });

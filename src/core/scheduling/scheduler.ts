@@ -1,4 +1,5 @@
 import type { ExecRequest, ExecResult } from '../backend/backend.ts';
+import type { CancelSignal } from '../types.ts';
 
 /** A request on its way to an instance, with what the scheduler needs to group it. */
 export interface ScheduleItem {
@@ -6,7 +7,7 @@ export interface ScheduleItem {
   /** Batch elements this request carries (1 for non-batching models). */
   batchSize: number;
   id?: string;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Request `priority` parameter (dynamic batcher). */
   priority?: number;
   /** Request `timeout` parameter in microseconds (dynamic batcher). */

@@ -6,7 +6,7 @@ import { fsNode } from '../drivers/fs-node.ts';
 import { jsNodeBackend } from './js-backend-node.ts';
 import { type ProviderName, ortRouter } from '../ort/router.ts';
 import { ortWebBackend } from '../ort/ort-web.ts';
-import { type CudaStatus, detectCuda, ortNodeBackend } from './ort-node.ts';
+import { type CudaStatus, detectCuda, type ExecutionThread, ortNodeBackend } from './ort-node.ts';
 
 export * from '../../core/index.ts';
 export { createHttpApp } from '../../transports/http/app.ts';
@@ -24,6 +24,8 @@ export interface NodeServerOptions extends Omit<ServerOptions, 'repositories' | 
   backends?: ExecutionBackend[];
   /** Skip CUDA detection (CPU only). */
   cuda?: CudaStatus;
+  /** Where onnxruntime-node instances run unless their config says (default auto). */
+  executionThread?: ExecutionThread;
   /** JavaScript-backend calls taking longer fail and restart the worker (0 = no limit). */
   executionTimeoutMs?: number;
 }
@@ -47,7 +49,7 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
     cpuCount,
     gpuCount: cuda.available ? cuda.deviceCount : 0,
     backends: [
-      ortRouter({ native: ortNodeBackend({ cpuCount, cuda }), web: () => ortWebNode(cpuCount), provider: opts.executionProvider ?? 'auto' }),
+      ortRouter({ native: ortNodeBackend({ cpuCount, cuda, executionThread: opts.executionThread }), web: () => ortWebNode(cpuCount), provider: opts.executionProvider ?? 'auto' }),
       jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],

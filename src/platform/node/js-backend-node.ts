@@ -6,6 +6,7 @@ import { packageRoot } from './package-root.ts';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionBackend } from '../../core/index.ts';
 import { jsBackend, type WorkerHandle } from '../js-backend/host.ts';
+import { workerExecArgv } from './worker-argv.ts';
 
 /** dist/node/js-worker.js of this package, found from wherever this module runs (dist or src). */
 export function jsWorkerPath(): string {
@@ -47,20 +48,4 @@ export function jsNodeBackend(opts: JsNodeOptions = {}): ExecutionBackend {
       return `data:text/javascript;base64,${Buffer.from(bytes).toString('base64')}`;
     },
   });
-}
-
-/** The parent's Node flags minus those that only make sense for the main script (`-e`, `--input-type`). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--input-type')) continue;
-    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
-      i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }

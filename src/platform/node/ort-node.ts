@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionBackend, Logger } from '../../core/index.ts';
+import { type ExecutionBackend, invalidArg, type Logger, type ModelSource, parameter } from '../../core/index.ts';
+import { adaptiveSession } from './adaptive-session.ts';
+import { createThreadSession } from './thread-session.ts';
 import type { OrtTensorCtor } from '../ort/convert.ts';
 import { createOrtBackend, type ProviderChoice } from '../ort/session-backend.ts';
 
@@ -14,16 +16,35 @@ export interface CudaStatus {
   deviceCount: number;
 }
 
+/** Where an instance's session runs: `auto` starts on the JavaScript thread and moves long-running ones to their own. */
+export type ExecutionThread = 'auto' | 'main' | 'worker';
+
+/** `auto`: mean synchronous run time (ms) over the last runs past which an instance gets its own thread. */
+export const AUTO_THREAD_MS = 1;
+const AUTO_WINDOW = 32;
+
 export interface OrtNodeOptions {
   cpuCount: number;
   cuda: CudaStatus;
+  /** Where instances run when their config does not say (parameter `execution_thread`). */
+  executionThread?: ExecutionThread;
+}
+
+/** The config's `execution_thread` parameter. */
+export function executionThread(source: ModelSource, fallback: ExecutionThread): ExecutionThread {
+  const v = parameter(source.config, 'execution_thread');
+  if (v === undefined || v === '') return fallback;
+  if (v === 'auto' || v === 'main' || v === 'worker') return v;
+  throw invalidArg(`model '${source.name}': parameter execution_thread must be 'auto', 'main' or 'worker', got '${v}'`);
 }
 
 /**
  * onnxruntime-node as Nereid's `onnxruntime` backend. KIND_GPU instances ask for the CUDA
  * execution provider on their device and fall back to CPU (logged once per model) when CUDA
- * is not usable here. onnxruntime-node runs sessions on the JavaScript thread, so each session
- * gets every core for its intra-op thread pool.
+ * is not usable here. onnxruntime-node computes on the thread that calls `run`; an instance runs on
+ * the JavaScript thread while its runs are short and in its own thread once they are long
+ * (parameter `execution_thread`: auto, main or worker). Each session gets every core for its
+ * intra-op thread pool unless the config says otherwise.
  */
 export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
   const cpu: ProviderChoice = { providers: ['cpu'], device: 'cpu' };
@@ -37,6 +58,19 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
       return [{ providers: [{ name: 'cuda', deviceId: spec.deviceId }], device: `cuda:${spec.deviceId}` }, cpu];
     },
     threads: () => opts.cpuCount,
+    async createInstanceSession(model, options, source) {
+      const where = executionThread(source, opts.executionThread ?? 'auto');
+      const inThread = () => createThreadSession(ort.Tensor as unknown as OrtTensorCtor, { model, options });
+      if (where === 'worker') return inThread();
+      const main = await ort.InferenceSession.create(model as Uint8Array, options);
+      if (where === 'main') return main;
+      return adaptiveSession(main, inThread, {
+        thresholdMs: AUTO_THREAD_MS,
+        window: AUTO_WINDOW,
+        onMove: (ms) => source.log.info(`model '${source.name}': runs take ${ms.toFixed(1)} ms on average; moving the instance to its own thread`),
+        onMoveFailed: (e) => source.log.warn(`model '${source.name}': could not move the instance to its own thread (${e.message}); it stays on the main thread`),
+      });
+    },
   });
 }
 

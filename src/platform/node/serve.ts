@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { InferenceServer } from '../../core/index.ts';
+import type { ServerResponse } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createHttpApp, type HttpAppOptions } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
+import { responseCloseSignal } from './close-signal.ts';
 
 export interface ServeOptions extends HttpAppOptions {
   port?: number;
@@ -41,7 +43,14 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, po
 
 /** Serves the KServe v2 hono app. */
 export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
-  const app = createHttpApp(server, { remoteAddress: (c) => getConnInfo(c).remote.address, ...opts });
+  const app = createHttpApp(server, {
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+    cancelSignal: (c) => {
+      const res = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      return res ? responseCloseSignal(res) : c.req.raw.signal;
+    },
+    ...opts,
+  });
   return listen(app.fetch, opts.port ?? 8000, opts.address ?? '0.0.0.0', opts.maxHeaderSize);
 }
 

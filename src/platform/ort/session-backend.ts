@@ -9,6 +9,7 @@ import {
   invalidArg,
   mergeInputs,
   type ModelSource,
+  parameter,
   splitOutputs,
   type TensorSpec,
 } from '../../core/index.ts';
@@ -32,6 +33,8 @@ export interface OrtRuntime {
   providers(spec: InstanceSpec, source: ModelSource): ProviderChoice[];
   /** Intra-op threads for a session. */
   threads(spec: InstanceSpec): number;
+  /** Creates a model instance's session, when that differs from `createSession` (e.g. in its own thread). */
+  createInstanceSession?(model: string | Uint8Array, options: InferenceSession.SessionOptions, source: ModelSource): Promise<InferenceSession>;
 }
 
 const now = () => performance.now();
@@ -63,15 +66,11 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
       const model = await modelInput(source);
       const choices = rt.providers(spec, source);
       const errors: string[] = [];
+      const tuning = sessionTuning(source, rt.threads(spec));
+      const create = (options: InferenceSession.SessionOptions) => (rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options));
       for (const choice of choices) {
         try {
-          const session = await rt.createSession(model, {
-            executionProviders: choice.providers,
-            intraOpNumThreads: rt.threads(spec),
-            interOpNumThreads: 1,
-            graphOptimizationLevel: 'all',
-            logSeverityLevel: 3,
-          });
+          const session = await create({ executionProviders: choice.providers, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...tuning });
           const key = `${source.namespace}::${source.name}`;
           const fallback = [choice.note, ...errors].filter(Boolean).join('; ') || undefined;
           if (fallback && !warned.has(key)) {
@@ -85,6 +84,29 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
       }
       throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${errors.join('; ')}`);
     },
+  };
+}
+
+/**
+ * Session threading from the config's parameters (the names of Triton's onnxruntime backend where
+ * it has one): `intra_op_thread_count` (default: every core), `inter_op_thread_count` (default 1),
+ * `allow_spinning` ("0" by default: idle pool threads sleep instead of spinning, which on a busy
+ * machine leaves the cores to request handling and other models).
+ */
+export function sessionTuning(source: ModelSource, defaultThreads: number): InferenceSession.SessionOptions {
+  const count = (key: string, fallback: number) => {
+    const v = parameter(source.config, key);
+    if (v === undefined || v.trim() === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 1024) throw invalidArg(`model '${source.name}': parameter ${key} must be a whole number from 0 to 1024, got '${v}'`);
+    return n === 0 ? fallback : n;
+  };
+  const spin = parameter(source.config, 'allow_spinning') ?? '0';
+  if (spin !== '0' && spin !== '1') throw invalidArg(`model '${source.name}': parameter allow_spinning must be '0' or '1', got '${spin}'`);
+  return {
+    intraOpNumThreads: count('intra_op_thread_count', defaultThreads),
+    interOpNumThreads: count('inter_op_thread_count', 1),
+    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   };
 }
 

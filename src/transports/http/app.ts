@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { InferenceServer } from '../../core/server.ts';
-import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, type RouteContext } from './context.ts';
+import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, lazySignal, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
 import { maxPending } from './limits.ts';
 import { restrictedApi } from './restricted.ts';
@@ -22,6 +22,7 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     maxInputSize: opts.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE,
     audit: opts.audit ?? ((entry) => server.log.audit(entry as unknown as Record<string, unknown>)),
     remoteAddress: opts.remoteAddress ?? ((c) => c.req.header('x-forwarded-for') ?? undefined),
+    cancelSignal: opts.cancelSignal ?? ((c) => lazySignal(() => c.req.raw.signal)),
   };
   const app = new Hono();
   if (opts.corsOrigin && opts.corsOrigin.length > 0) {

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { InferenceServer } from '../../core/server.ts';
+import type { CancelSignal } from '../../core/types.ts';
 import type { RestrictionRule } from './restricted.ts';
 
 /** One line of the audit log: every load, unload and config override. */
@@ -29,6 +30,11 @@ export interface HttpAppOptions {
   audit?: (entry: AuditEntry) => void;
   /** The client's address (the platform knows it; e.g. the Node socket). */
   remoteAddress?: (c: Context) => string | undefined;
+  /**
+   * Tells queued inference that its client went away (default: the request's AbortSignal, made
+   * only when a request has to wait). Called for every inference request, so it must be cheap.
+   */
+  cancelSignal?: (c: Context) => CancelSignal | undefined;
 }
 
 export interface RouteContext {
@@ -36,6 +42,7 @@ export interface RouteContext {
   maxInputSize: number;
   audit: (entry: AuditEntry) => void;
   remoteAddress: (c: Context) => string | undefined;
+  cancelSignal: (c: Context) => CancelSignal | undefined;
 }
 
 export const DEFAULT_MAX_INPUT_SIZE = 64 * 1024 * 1024;
@@ -44,3 +51,17 @@ export const json = (value: unknown, status = 200): Response =>
   new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
 
 export const empty = (status = 200): Response => new Response(null, { status });
+
+/** A CancelSignal that asks for the real signal only when it is first used. */
+export function lazySignal(get: () => CancelSignal): CancelSignal {
+  let signal: CancelSignal | undefined;
+  const real = () => (signal ??= get());
+  return {
+    get aborted() {
+      return real().aborted;
+    },
+    addEventListener(type, listener, options) {
+      real().addEventListener(type, listener, options);
+    },
+  };
+}

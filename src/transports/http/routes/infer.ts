@@ -17,8 +17,7 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     const body = await readBody(req, ctx.maxInputSize, true);
     const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
     const request = decodeInferRequest(body, { model, version, headerLength });
-    // Looked up only if the request has to wait in a queue (the adapter creates it on demand).
-    Object.defineProperty(request, 'signal', { get: () => req.signal, enumerable: true });
+    request.signal = ctx.cancelSignal(c);
     const response = await ctx.server.infer(request);
     const binaryDefault = request.parameters?.binary_data_output === true;
     const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, binaryDefault));
