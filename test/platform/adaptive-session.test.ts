@@ -40,7 +40,7 @@ describe('adaptive session (execution_thread: auto)', () => {
     let creates = 0;
     const s = adaptiveSession(main.session, async () => ((creates++, thread.session)), { thresholdMs: 1, window: 4, onMove: (ms) => moved.push(ms) });
     const labels: string[] = [];
-    for (let i = 0; i < 10; i++) labels.push(((await s.run({ i })) as { out: { label: string } }).out.label);
+    for (let i = 0; i < 10; i++) labels.push(((await s.run({})) as unknown as { out: { label: string } }).out.label);
     expect(labels.slice(0, 4)).toEqual(['main', 'main', 'main', 'main']);
     expect(labels.slice(5)).toEqual(['thread', 'thread', 'thread', 'thread', 'thread']);
     expect(creates).toBe(1);
