@@ -198,11 +198,11 @@ export class DynamicBatcher implements Scheduler {
     let key: string | undefined;
     let preferredPrefix = 0;
     let canGrow = true;
+    if (!merging) {
+      const first = this.ordered().next();
+      return first.done ? undefined : { batch: this.take([first.value]) };
+    }
     for (const q of this.ordered()) {
-      if (batch.length > 0 && !merging) {
-        canGrow = false;
-        break;
-      }
       const k = shapeKey(q, this.opts.raggedInputs);
       if (key !== undefined && k !== key) {
         canGrow = false;
@@ -223,7 +223,6 @@ export class DynamicBatcher implements Scheduler {
       if (this.preferred.has(size)) preferredPrefix = batch.length;
     }
     if (batch.length === 0) return undefined;
-    if (!merging) return { batch: this.take(batch) };
     const oldest = Math.min(...batch.map((q) => q.enqueuedAt));
     const waited = now - oldest;
     if (preferredPrefix > 0 && (this.delayMs === 0 || waited < this.delayMs)) return { batch: this.take(batch.slice(0, preferredPrefix)) };

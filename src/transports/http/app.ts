@@ -3,7 +3,7 @@ import { cors } from 'hono/cors';
 import type { InferenceServer } from '../../core/server.ts';
 import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, lazySignal, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
-import { maxPending } from './limits.ts';
+import { PendingLimit } from './limits.ts';
 import { restrictedApi } from './restricted.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -30,10 +30,9 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
   }
   if (opts.restricted && opts.restricted.length > 0) app.use('*', restrictedApi(opts.restricted));
   if (opts.maxPending !== undefined && opts.maxPending > 0) {
-    const limit = maxPending(opts.maxPending);
-    app.use('/v2/models/:model/infer', limit);
-    app.use('/v2/models/:model/versions/:version/infer', limit);
-    app.use('/v2/repository/*', limit);
+    // One count for inference (checked in the models route) and repository requests.
+    ctx.pending = new PendingLimit(opts.maxPending);
+    app.use('/v2/repository/*', ctx.pending.middleware());
   }
   healthRoutes(app, ctx);
   modelRoutes(app, ctx);

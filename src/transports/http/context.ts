@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { InferenceServer } from '../../core/server.ts';
 import type { CancelSignal } from '../../core/types.ts';
+import type { PendingLimit } from './limits.ts';
 import type { RestrictionRule } from './restricted.ts';
 
 /** One line of the audit log: every load, unload and config override. */
@@ -43,6 +44,8 @@ export interface RouteContext {
   audit: (entry: AuditEntry) => void;
   remoteAddress: (c: Context) => string | undefined;
   cancelSignal: (c: Context) => CancelSignal | undefined;
+  /** --http-max-pending, when set. */
+  pending?: PendingLimit;
 }
 
 export const DEFAULT_MAX_INPUT_SIZE = 64 * 1024 * 1024;

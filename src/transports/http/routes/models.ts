@@ -2,29 +2,41 @@ import type { Context, Hono } from 'hono';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
 import { empty, json, type RouteContext } from '../context.ts';
 import { handleInfer } from './infer.ts';
+import { segment } from './segment.ts';
 
 const SUFFIXES = new Set(['', 'ready', 'config', 'stats', 'infer']);
+const PREFIX = '/v2/models/';
 
 /**
- * /v2/models/{m}[/versions/{v}][/ready|config|stats|infer], matched like Triton's router: the
- * version must be digits, anything else is 404 "Not Found".
+ * /v2/models/stats and /v2/models/{m}[/versions/{v}][/ready|config|stats|infer], matched like
+ * Triton's router: the version must be digits, anything else is 404 "Not Found". One route and a
+ * split of the path: the hot path of every inference request.
  */
 export function modelRoutes(app: Hono, ctx: RouteContext): void {
-  app.all('/v2/models/stats', (c) => (c.req.method === 'GET' ? guard(() => json(ctx.server.modelStats())) : methodNotAllowed()));
-  const handler = (c: Context) => dispatch(c, ctx);
-  app.all('/v2/models/:model', handler);
-  app.all('/v2/models/:model/:suffix', handler);
-  app.all('/v2/models/:model/versions/:version', handler);
-  app.all('/v2/models/:model/versions/:version/:suffix', handler);
+  app.all('/v2/models/*', (c) => dispatch(c, ctx));
 }
 
+const notFound = () => errorResponse(404, 'Not Found');
+
 function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
-  const model = c.req.param('model') ?? '';
-  const version = c.req.param('version');
-  const suffix = c.req.param('suffix') ?? '';
-  if (!SUFFIXES.has(suffix) || (version !== undefined && !/^\d+$/.test(version))) return errorResponse(404, 'Not Found');
+  const path = c.req.path;
+  if (!path.startsWith(PREFIX)) return notFound();
+  const parts = path.slice(PREFIX.length).split('/');
+  if (parts.some((p) => p === '') || parts.length > 4) return notFound();
   const method = c.req.method;
   const { server } = ctx;
+  if (parts.length === 1 && parts[0] === 'stats') return method === 'GET' ? guard(() => json(server.modelStats())) : methodNotAllowed();
+  const model = segment(parts[0]!);
+  let version: string | undefined;
+  let suffix = '';
+  if (parts.length >= 3) {
+    if (parts[1] !== 'versions') return notFound();
+    version = segment(parts[2]!);
+    suffix = parts[3] ?? '';
+  } else {
+    suffix = parts[1] ?? '';
+  }
+  if (!SUFFIXES.has(suffix) || (version !== undefined && !/^\d+$/.test(version))) return notFound();
   switch (suffix) {
     case '':
       return method === 'GET' ? guard(() => json(server.modelMetadata(model, version))) : methodNotAllowed();
@@ -35,7 +47,8 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
     case 'stats':
       return method === 'GET' ? guard(() => json(server.modelStats(model, version))) : methodNotAllowed();
     default:
-      return method === 'POST' ? handleInfer(c, ctx, model, version) : methodNotAllowed();
+      if (method !== 'POST') return methodNotAllowed();
+      return ctx.pending ? ctx.pending.run(() => handleInfer(c, ctx, model, version)) : handleInfer(c, ctx, model, version);
   }
 }
 

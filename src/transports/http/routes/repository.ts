@@ -5,19 +5,28 @@ import { joinPath } from '../../../core/repository/driver.ts';
 import { readBody } from '../body.ts';
 import { type AuditEntry, empty, json, type RouteContext } from '../context.ts';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
+import { segment } from './segment.ts';
 
-/** The model repository extension: index, load (with config/file overrides), unload. */
+/**
+ * The model repository extension: /v2/repository[/{repo}]/index, /v2/repository/models/{m}/load|unload
+ * (with config/file overrides); naming a repository in load/unload is 501 as in Triton. One route
+ * and a split of the path (several routes here would cost every request a slower router).
+ */
 export function repositoryRoutes(app: Hono, ctx: RouteContext): void {
-  const index = (c: Context) => (c.req.method === 'POST' ? handleIndex(c, ctx) : methodNotAllowed());
-  app.all('/v2/repository/index', index);
-  app.all('/v2/repository/:repo/index', index);
-  app.all('/v2/repository/models/:model/:action{load|unload}', (c) => {
-    if (c.req.method !== 'POST') return methodNotAllowed();
-    return c.req.param('action') === 'load' ? handleLoad(c, ctx) : handleUnload(c, ctx);
+  app.all('/v2/repository/*', (c) => {
+    const parts = c.req.path.slice('/v2/repository/'.length).split('/');
+    if (parts.some((p) => p === '')) return errorResponse(404, 'Not Found');
+    const post = c.req.method === 'POST';
+    if (parts.at(-1) === 'index' && parts.length <= 2) return post ? handleIndex(c, ctx) : methodNotAllowed();
+    const action = parts.at(-1);
+    if ((action === 'load' || action === 'unload') && parts.at(-3) === 'models' && parts.length <= 4) {
+      if (!post) return methodNotAllowed();
+      if (parts.length === 4) return errorResponse(501, `'repository_name' specification is not supported`);
+      const model = segment(parts[1]!);
+      return action === 'load' ? handleLoad(c, ctx, model) : handleUnload(c, ctx, model);
+    }
+    return errorResponse(404, 'Not Found');
   });
-  app.all('/v2/repository/:repo/models/:model/:action{load|unload}', (c) =>
-    c.req.method === 'POST' ? errorResponse(501, `'repository_name' specification is not supported`) : methodNotAllowed(),
-  );
 }
 
 async function readJsonBody(c: Context, ctx: RouteContext): Promise<Record<string, unknown>> {
@@ -44,9 +53,8 @@ async function handleIndex(c: Context, ctx: RouteContext): Promise<Response> {
   }
 }
 
-async function handleLoad(c: Context, ctx: RouteContext): Promise<Response> {
+async function handleLoad(c: Context, ctx: RouteContext, model: string): Promise<Response> {
   try {
-    const model = c.req.param('model') ?? '';
     const body = await readJsonBody(c, ctx);
     const params = body.parameters;
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
@@ -85,9 +93,8 @@ async function audit(c: Context, ctx: RouteContext, what: Pick<AuditEntry, 'acti
   ctx.audit({ time: new Date().toISOString(), ...what, versions, source: ctx.remoteAddress(c), status: res.status, result });
 }
 
-async function handleUnload(c: Context, ctx: RouteContext): Promise<Response> {
+async function handleUnload(c: Context, ctx: RouteContext, model: string): Promise<Response> {
   try {
-    const model = c.req.param('model') ?? '';
     const body = await readJsonBody(c, ctx);
     const params = (body.parameters ?? {}) as Record<string, unknown>;
     const flag = params.unload_dependents;
