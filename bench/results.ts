@@ -25,6 +25,8 @@ interface ResultsInput {
   seconds: number;
   concurrency: number[];
   windowMs: number;
+  trials: number;
+  rounds: number;
   models: BenchModel[];
 }
 
@@ -40,8 +42,9 @@ export function renderResults(input: ResultsInput): string {
   out.push('');
   out.push(`- machine: ${machine.cpu}, \`nproc\` = ${machine.nproc}, ${machine.memGiB} GiB, ${machine.os}`);
   out.push(`- versions: Node ${machine.node}, onnxruntime-node ${machine.ort}, Nereid ${machine.nereid}`);
-  out.push(`- load: \`nereid perf\`'s engine (perf_analyzer's method: ${input.windowMs} ms windows, stable when three windows agree within 10 %, at most ${input.quick ? 2 : 5} windows), random FP32 inputs, batch 1 per request, concurrency ${input.concurrency.join(', ')}; the client runs on the same ${machine.nproc} cores as the server, as it would with perf_analyzer on one host`);
-  out.push('- servers: each its own process; Nereid with one CPU instance per model (`instance_group [ { count: 1 kind: KIND_CPU } ]`), onnxruntime with intra-op threads = cores in every scenario');
+  out.push(`- load: \`nereid perf\`'s engine (perf_analyzer's method: ${input.windowMs} ms windows, stable when three windows agree within 10 %, at most ${input.trials} windows), random FP32 inputs, batch 1 per request, concurrency ${input.concurrency.join(', ')}; the client runs on the same ${machine.nproc} cores as the server, as it would with perf_analyzer on one host`);
+  out.push(`- method: the naive server and Nereid run side by side; for each concurrency the four scenarios are measured one after another, and the whole sweep is repeated ${input.rounds} time${input.rounds === 1 ? '' : 's'}; each cell shows the median over the rounds (throughput and each latency separately), so that a slow minute on a shared machine falls on every scenario alike`);
+  out.push('- servers: each its own process; Nereid with default settings and one CPU instance per model (`instance_group [ { count: 1 kind: KIND_CPU } ]`; the batched model adds `dynamic_batching { max_queue_delay_microseconds: 500 }`, 0 for the tiny model); onnxruntime with intra-op threads = cores in every scenario; the naive server uses onnxruntime\'s defaults otherwise');
   out.push('');
   for (const m of input.models) {
     const lim = limits[m.id] ?? [];
