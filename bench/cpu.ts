@@ -82,9 +82,11 @@ for (const naive of process.env.ONLY === 'nereid' ? [false] : process.env.ONLY =
   await load(url, 2000);
   serverOutput = '';
   const c0 = cpuMs(s.proc.pid!);
+  const client0 = process.cpuUsage();
   const rate = await load(url, total);
+  const client = process.cpuUsage(client0);
   const c1 = cpuMs(s.proc.pid!);
-  console.log(`${(naive ? 'naive' : `nereid ${which}`).padEnd(16)} ${id}${params.length ? ` [${params.map((p) => p.join("=")).join(" ")}]` : ""} c=${conc} ${json ? 'json' : 'binary'}: ${rate.toFixed(0).padStart(6)} req/s, server CPU ${(((c1.all - c0.all) * 1000) / total).toFixed(0).padStart(4)} µs/request (main thread ${(((c1.main - c0.main) * 1000) / total).toFixed(0).padStart(4)})`);
+  console.log(`${(naive ? 'naive' : `nereid ${which}`).padEnd(16)} ${id}${params.length ? ` [${params.map((p) => p.join("=")).join(" ")}]` : ""} c=${conc} ${json ? 'json' : 'binary'}: ${rate.toFixed(0).padStart(6)} req/s, server CPU ${(((c1.all - c0.all) * 1000) / total).toFixed(0).padStart(4)} µs/request (main thread ${(((c1.main - c0.main) * 1000) / total).toFixed(0).padStart(4)}), client CPU ${((client.user + client.system) / total).toFixed(0)} µs/request`);
   if (process.env.SERVER_FLAGS?.includes('--trace-gc')) console.log(`  GCs during the run: ${serverOutput.split('Scavenge').length - 1} scavenges, ${serverOutput.split('Mark-Compact').length - 1} mark-compacts`);
   s.proc.kill('SIGTERM');
   await new Promise((r) => s.proc.once('exit', r));

@@ -13,22 +13,16 @@ export function ortThreadPath(): string {
   return join(packageRoot(), 'dist', 'node', 'ort-thread.js');
 }
 
-/**
- * An onnxruntime-node session in its own thread: `run` posts the feeds there and resolves with the
- * outputs, so the JavaScript thread keeps serving while the model computes (onnxruntime-node runs
- * sessions synchronously on the thread that calls them). Input data is copied once into buffers
- * that are transferred; outputs come back transferred.
- */
-export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit): Promise<InferenceSession> {
+interface Thread {
+  call(m: ToSession, transfer?: ArrayBuffer[]): Promise<FromSession>;
+  /** Why the thread stopped, once it has. */
+  dead?: string;
+  terminate(): Promise<number>;
+}
+
+/** Starts a session thread and resolves once its session is created. */
+async function startThread(init: SessionInit): Promise<Thread> {
   const worker = new Worker(ortThreadPath(), { workerData: init, execArgv: workerExecArgv() });
-  const pending = new Map<number, { resolve: (m: FromSession) => void; reject: (e: Error) => void }>();
-  let next = 0;
-  let dead: string | undefined;
-  const failAll = (reason: string) => {
-    dead ??= reason;
-    for (const p of pending.values()) p.reject(new Error(`onnxruntime session thread stopped: ${reason}`));
-    pending.clear();
-  };
   await new Promise<void>((resolve, reject) => {
     const onMessage = (m: FromSession) => {
       worker.off('message', onMessage);
@@ -40,6 +34,23 @@ export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit
     worker.once('exit', (code) => reject(new Error(`session thread exited with code ${code} while loading`)));
   });
   worker.removeAllListeners('error').removeAllListeners('exit');
+  const pending = new Map<number, { resolve: (m: FromSession) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  const thread: Thread = {
+    call: (m, transfer = []) =>
+      new Promise<FromSession>((resolve, reject) => {
+        if (thread.dead) return reject(new Error(`onnxruntime session thread stopped: ${thread.dead}`));
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ ...m, id }, transfer);
+      }),
+    terminate: () => worker.terminate(),
+  };
+  const stop = (reason: string) => {
+    thread.dead ??= reason;
+    for (const p of pending.values()) p.reject(new Error(`onnxruntime session thread stopped: ${reason}`));
+    pending.clear();
+  };
   worker.on('message', (m: FromSession) => {
     if (!('id' in m)) return;
     const p = pending.get(m.id);
@@ -47,15 +58,29 @@ export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit
     pending.delete(m.id);
     p.resolve(m);
   });
-  worker.on('error', (e: Error) => failAll(`${e.name}: ${e.message}`));
-  worker.on('exit', (code) => failAll(`exit code ${code}`));
+  worker.on('error', (e: Error) => stop(`${e.name}: ${e.message}`));
+  worker.on('exit', (code) => stop(`exit code ${code}`));
   worker.unref();
-  const call = (m: ToSession, transfer: ArrayBuffer[] = []) =>
-    new Promise<FromSession>((resolve, reject) => {
-      if (dead) return reject(new Error(`onnxruntime session thread stopped: ${dead}`));
-      pending.set(m.id, { resolve, reject });
-      worker.postMessage(m, transfer);
-    });
+  return thread;
+}
+
+/**
+ * An onnxruntime-node session in its own thread: `run` posts the feeds there and resolves with the
+ * outputs, so the JavaScript thread keeps serving while the model computes (onnxruntime-node runs
+ * sessions synchronously on the thread that calls them). Input data is copied once into buffers
+ * that are transferred; outputs come back transferred. If the thread dies, the requests it held
+ * fail with the reason and the next request starts a new one.
+ */
+export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit): Promise<InferenceSession> {
+  let thread: Promise<Thread> = startThread(init);
+  await thread;
+  let released = false;
+  const current = async () => {
+    const t = await thread;
+    if (!t.dead || released) return t;
+    thread = startThread(init);
+    return thread;
+  };
 
   const session = {
     async run(feeds: Record<string, Tensor>, fetches?: readonly string[]) {
@@ -70,17 +95,24 @@ export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit
         }
         wire[name] = { type: t.type, data, dims: t.dims };
       }
-      const r = await call({ id: next++, feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
+      const r = await (await current()).call({ id: 0, feeds: wire, fetches: fetches ? [...fetches] : undefined }, transfer);
       if ('error' in r) throw new Error(r.error);
       if (!('outputs' in r)) throw new Error('unexpected reply from the session thread');
       const out: Record<string, Tensor> = {};
       for (const [name, t] of Object.entries(r.outputs)) out[name] = new Ctor(t.type as Tensor['type'], t.data, t.dims);
       return out;
     },
+    /** Ends the thread as a crash would (fault injection in tests). */
+    async crash() {
+      await (await thread).terminate();
+    },
     async release() {
-      if (!dead) await call({ id: next++, release: true }).catch(() => undefined);
-      dead ??= 'released';
-      await worker.terminate();
+      released = true;
+      const t = await thread.catch(() => undefined);
+      if (!t) return;
+      if (!t.dead) await t.call({ id: 0, release: true }).catch(() => undefined);
+      t.dead ??= 'released';
+      await t.terminate();
     },
   };
   return session as unknown as InferenceSession;
