@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/index.ts';
+import { createLogger, type ModelSource } from '../../src/core/index.ts';
+import { instanceThread } from '../../src/platform/node/ort-node.ts';
 import { addSubModel, mlpModel, mulberry32 } from '../../src/tools/onnx/models.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
 import { tmpTree } from '../helpers/tmp.ts';
@@ -94,5 +95,20 @@ describe('where onnxruntime-node instances run', () => {
     expect(reason('bad_thread')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter execution_thread must be 'auto', 'main' or 'worker', got 'gpu'") });
     expect(reason('bad_count')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter intra_op_thread_count must be a whole number from 0 to 1024, got 'many'") });
     expect(reason('bad_spin')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter allow_spinning must be '0' or '1', got 'yes'") });
+  });
+});
+
+describe('default thread of an instance', () => {
+  const source = (value?: string) =>
+    ({ name: 'm', config: { parameters: value === undefined ? {} : { execution_thread: { stringValue: value } } } }) as unknown as ModelSource;
+  const cuda = { executionProviders: [{ name: 'cuda', deviceId: 0 }, 'cpu'] };
+  const cpu = { executionProviders: ['cpu'] };
+
+  it('runs CUDA instances on their own thread unless the config or the server says otherwise', () => {
+    expect(instanceThread(source(), cuda)).toBe('worker');
+    expect(instanceThread(source(), cpu)).toBe('auto');
+    expect(instanceThread(source('main'), cuda)).toBe('main');
+    expect(instanceThread(source(), cuda, 'auto')).toBe('auto');
+    expect(instanceThread(source('worker'), cpu, 'main')).toBe('worker');
   });
 });

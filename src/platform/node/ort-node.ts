@@ -39,11 +39,21 @@ export function executionThread(source: ModelSource, fallback: ExecutionThread):
 }
 
 /**
+ * Where one instance's session runs: the config's `execution_thread`, else the server's default,
+ * else `auto`; CUDA instances default to `worker`, since a CUDA run blocks its calling thread
+ * while the GPU computes and copies, however short that is.
+ */
+export function instanceThread(source: ModelSource, options: { executionProviders?: readonly (string | { name: string })[] }, serverDefault?: ExecutionThread): ExecutionThread {
+  const onGpu = (options.executionProviders ?? []).some((p) => (typeof p === 'string' ? p : p.name) === 'cuda');
+  return executionThread(source, serverDefault ?? (onGpu ? 'worker' : 'auto'));
+}
+
+/**
  * onnxruntime-node as Nereid's `onnxruntime` backend. KIND_GPU instances ask for the CUDA
  * execution provider on their device and fall back to CPU (logged once per model) when CUDA
  * is not usable here. onnxruntime-node computes on the thread that calls `run`; an instance runs on
  * the JavaScript thread while its runs are short and in its own thread once they are long
- * (parameter `execution_thread`: auto, main or worker). Each session gets every core for its
+ * (parameter `execution_thread`: auto, main or worker; CUDA instances default to their own thread). Each session gets every core for its
  * intra-op thread pool unless the config says otherwise.
  */
 export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
@@ -59,7 +69,7 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
     },
     threads: () => opts.cpuCount,
     async createInstanceSession(model, options, source) {
-      const where = executionThread(source, opts.executionThread ?? 'auto');
+      const where = instanceThread(source, options, opts.executionThread);
       const inThread = () => createThreadSession(ort.Tensor as unknown as OrtTensorCtor, { model, options });
       if (where === 'worker') return inThread();
       const main = await ort.InferenceSession.create(model as Uint8Array, options);
