@@ -22,7 +22,7 @@ if (naive) {
 const proc = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 const url = await new Promise<string>((resolve) => {
   let out = '';
-  const on = (d: Buffer) => { out += d; const mm = out.match(/(?:HTTP server listening on|listening on) (http:\/\/\S+)/); if (mm) resolve(mm[1]!); };
+  const on = (d: Buffer) => { out += d; const mm = out.match(naive ? /listening on (http:\/\/\S+)/ : /HTTP server listening on (http:\/\/\S+)/); if (mm) resolve(mm[1]!); };
   proc.stdout!.on('data', on); proc.stderr!.on('data', on);
 });
 const c = Number(conc);
