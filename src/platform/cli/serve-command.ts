@@ -1,0 +1,132 @@
+// `serve`, shared by the Node and Deno CLIs: flags → server → HTTP and metrics listeners → drain on
+// SIGINT/SIGTERM. Each runtime supplies only what differs (its composition root, listeners, signals).
+import { createLogger, type InferenceServer, isServerError, type Logger, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
+import type { HttpAppOptions } from '../../transports/http/app.ts';
+import { parseRestriction } from '../../transports/http/restricted.ts';
+import type { ProviderName } from '../ort/router.ts';
+import { ArgsError, formatHelp, type ParsedArgs, parseArgs } from './args.ts';
+import { SERVE_FLAGS } from './serve-flags.ts';
+
+/** What the serve command gives a runtime's `createServer`. */
+export interface ServeServerOptions extends Omit<ServerOptions, 'repositories' | 'backends'> {
+  modelRepositories: string[];
+  executionProvider: ProviderName;
+  executionTimeoutMs: number;
+}
+
+export interface Listening {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ServeHost {
+  /** First line of `--help`. */
+  usage: string;
+  isDirectory(path: string): boolean;
+  repositoryMount(spec: string): RepositoryMount;
+  createServer(opts: ServeServerOptions): Promise<InferenceServer>;
+  serve(server: InferenceServer, opts: HttpAppOptions & { port: number; address: string; maxHeaderSize: number }): Promise<Listening>;
+  serveMetrics(server: InferenceServer, opts: { port: number; address: string }): Promise<Listening>;
+  onSignal(listener: (signal: string) => void): void;
+  /** Logged before the server is created. */
+  banner?(log: Logger, flags: ParsedArgs): void;
+}
+
+export function usageError(message: string): number {
+  console.error(`nereid: ${message}`);
+  return 2;
+}
+
+/** Runs `serve` with Triton's flags; resolves with the exit code once the server has stopped. */
+export async function runServeCommand(argv: string[], host: ServeHost): Promise<number> {
+  let flags: ParsedArgs;
+  try {
+    const parsed = parseArgs(argv, SERVE_FLAGS);
+    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
+    flags = parsed.flags;
+  } catch (e) {
+    if (e instanceof ArgsError) return usageError(e.message);
+    throw e;
+  }
+  if (flags.help) {
+    console.log(`${host.usage}\n\n${formatHelp(SERVE_FLAGS)}`);
+    return 0;
+  }
+  const repos = flags['model-repository'] as string[];
+  if (repos.length === 0) return usageError('--model-repository must be specified');
+  for (const r of repos) {
+    if (!host.isDirectory(host.repositoryMount(r).label!)) return usageError(`invalid value '${r}' for --model-repository: repository path is not a valid directory`);
+  }
+  const mode = flags['model-control-mode'] as 'none' | 'poll' | 'explicit';
+  const loadModels = flags['load-model'] as string[];
+  if (loadModels.length > 0 && mode !== 'explicit') return usageError(`Use of '--load-model' requires setting '--model-control-mode=explicit' as well.`);
+  if (loadModels.includes('*') && loadModels.length > 1) return usageError(`Wildcard model name '*' must be the ONLY startup model if specified at all.`);
+  let restricted;
+  try {
+    restricted = (flags['http-restricted-api'] as string[]).map(parseRestriction);
+  } catch (e) {
+    return usageError((e as Error).message);
+  }
+  const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
+  host.banner?.(log, flags);
+  const server = await host.createServer({
+    modelRepositories: repos,
+    id: flags.id as string,
+    controlMode: mode,
+    startupModels: loadModels,
+    strictReadiness: flags['strict-readiness'] as boolean,
+    autoComplete: !(flags['disable-auto-complete-config'] || flags['strict-model-config']),
+    exitOnError: flags['exit-on-error'] as boolean,
+    namespacing: flags['model-namespacing'] as boolean,
+    configName: flags['model-config-name'] as string | undefined,
+    loadConcurrency: flags['model-load-thread-count'] as number,
+    executionProvider: flags['execution-provider'] as ProviderName,
+    executionTimeoutMs: (flags['execution-timeout-secs'] as number) * 1000,
+    log,
+  });
+  try {
+    await server.start();
+  } catch (e) {
+    log.error(`${isServerError(e) ? e.message : String(e)}; exiting (use --exit-on-error=false to serve the models that loaded)`);
+    await server.stop(0);
+    return 1;
+  }
+  for (const e of await server.index()) {
+    log.info(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state ?? 'not loaded'}${e.reason ? ` (${e.reason})` : ''}`);
+  }
+  const metrics = flags['allow-metrics']
+    ? await host.serveMetrics(server, { port: flags['metrics-port'] as number, address: (flags['metrics-address'] as string | undefined) ?? (flags['http-address'] as string) })
+    : undefined;
+  if (metrics) log.info(`Metrics server listening on ${metrics.url}/metrics`);
+  const http = await host.serve(server, {
+    port: flags['http-port'] as number,
+    address: flags['http-address'] as string,
+    maxInputSize: flags['http-max-input-size'] as number,
+    maxPending: flags['http-max-pending'] as number,
+    maxHeaderSize: flags['http-max-header-size'] as number,
+    restricted,
+    corsOrigin: flags['http-cors-origin'] as string[],
+  });
+  log.info(`HTTP server listening on ${http.url}`);
+  const pollSecs = flags['repository-poll-secs'] as number;
+  const poller = mode === 'poll' && pollSecs > 0 ? setInterval(() => void server.manager.poll(), pollSecs * 1000) : undefined;
+  const exitTimeoutSecs = flags['exit-timeout-secs'] as number;
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    host.onSignal(async (signal) => {
+      if (stopping) {
+        log.warn(`received ${signal} again, exiting now`);
+        resolveExit(1);
+        return;
+      }
+      stopping = true;
+      log.info(`received ${signal}, shutting down (in-flight requests get ${exitTimeoutSecs} s)`);
+      if (poller) clearInterval(poller);
+      await server.stop(exitTimeoutSecs * 1000);
+      await http.close();
+      await metrics?.close();
+      log.info('server stopped');
+      resolveExit(0);
+    });
+  });
+}
