@@ -121,3 +121,28 @@ export function formatHelp(specs: readonly FlagSpec[]): string {
   const width = Math.min(48, Math.max(...rows.map((r) => r.left.length)) + 2);
   return rows.map((r) => (r.left.length + 2 > width ? `${r.left}\n${' '.repeat(width)}${r.right}` : `${r.left.padEnd(width)}${r.right}`)).join('\n');
 }
+
+/** Prints a one-line usage error (`nereid: …`, or `nereid perf: …` with a command) and returns exit code 2. */
+export function usageError(message: string, command?: string): number {
+  console.error(`nereid${command ? ` ${command}` : ''}: ${message}`);
+  return 2;
+}
+
+/**
+ * Parses a command's flags (it takes no positional arguments). Returns the flags, or the exit
+ * code once `--help` was printed (0) or a usage error was reported (2).
+ */
+export function parseCommand(argv: readonly string[], specs: readonly FlagSpec[], usage: string, command?: string): ParsedArgs | number {
+  try {
+    const parsed = parseArgs(argv, specs);
+    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
+    if (parsed.flags.help) {
+      console.log(`${usage}\n\n${formatHelp(specs)}`);
+      return 0;
+    }
+    return parsed.flags;
+  } catch (e) {
+    if (e instanceof ArgsError) return usageError(e.message, command);
+    throw e;
+  }
+}

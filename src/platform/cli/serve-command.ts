@@ -4,7 +4,7 @@ import { createLogger, type InferenceServer, isServerError, type Logger, type Re
 import type { HttpAppOptions } from '../../transports/http/app.ts';
 import { parseRestriction } from '../../transports/http/restricted.ts';
 import type { ProviderName } from '../ort/router.ts';
-import { ArgsError, formatHelp, type ParsedArgs, parseArgs } from './args.ts';
+import { type ParsedArgs, parseCommand, usageError } from './args.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 
 /** What the serve command gives a runtime's `createServer`. */
@@ -32,26 +32,10 @@ export interface ServeHost {
   banner?(log: Logger, flags: ParsedArgs): void;
 }
 
-export function usageError(message: string): number {
-  console.error(`nereid: ${message}`);
-  return 2;
-}
-
 /** Runs `serve` with Triton's flags; resolves with the exit code once the server has stopped. */
 export async function runServeCommand(argv: string[], host: ServeHost): Promise<number> {
-  let flags: ParsedArgs;
-  try {
-    const parsed = parseArgs(argv, SERVE_FLAGS);
-    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
-    flags = parsed.flags;
-  } catch (e) {
-    if (e instanceof ArgsError) return usageError(e.message);
-    throw e;
-  }
-  if (flags.help) {
-    console.log(`${host.usage}\n\n${formatHelp(SERVE_FLAGS)}`);
-    return 0;
-  }
+  const flags = parseCommand(argv, SERVE_FLAGS, host.usage);
+  if (typeof flags === 'number') return flags;
   const repos = flags['model-repository'] as string[];
   if (repos.length === 0) return usageError('--model-repository must be specified');
   for (const r of repos) {

@@ -2,9 +2,9 @@
 // the same flags, messages and exit codes as the Node CLI (`nereid serve`).
 import { NEREID_VERSION } from '../../core/index.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
-import { formatHelp } from '../cli/args.ts';
+import { formatHelp, usageError } from '../cli/args.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
-import { runServeCommand, usageError } from '../cli/serve-command.ts';
+import { runServeCommand } from '../cli/serve-command.ts';
 import { createServer, repositoryMount, serve, serveMetrics } from './index.ts';
 
 declare const Deno: DenoApi;

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
-import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
+import { ArgsError, formatHelp, parseArgs, parseCommand, usageError } from '../cli/args.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { NEREID_VERSION } from '../../core/index.ts';
-import { runServeCommand, usageError } from '../cli/serve-command.ts';
+import { runServeCommand } from '../cli/serve-command.ts';
 import { createServer, repositoryMount } from './index.ts';
 import { runPerfCli } from './perf-cli.ts';
 import { runStress } from './stress/index.ts';
@@ -78,19 +78,8 @@ function runRepo(argv: string[]): number {
 }
 
 async function runStressCli(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    const parsed = parseArgs(argv, STRESS_FLAGS);
-    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
-    flags = parsed.flags;
-  } catch (e) {
-    if (e instanceof ArgsError) return usageError(e.message);
-    throw e;
-  }
-  if (flags.help) {
-    console.log(`Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]\n\n${formatHelp(STRESS_FLAGS)}`);
-    return 0;
-  }
+  const flags = parseCommand(argv, STRESS_FLAGS, 'Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]');
+  if (typeof flags === 'number') return flags;
   return runStress({
     durationS: flags.duration as number,
     clients: flags.clients as number,

@@ -1,24 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ArgsError, formatHelp, parseArgs } from '../cli/args.ts';
+import { parseCommand, usageError } from '../cli/args.ts';
 import { PERF_FLAGS } from '../cli/perf-flags.ts';
 import { parseInputFile, parseRange, PerfError, runPerf } from '../../tools/perf/index.ts';
 import { nodeHttpTransport } from './http-transport.ts';
 
 /** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP server. */
 export async function runPerfCli(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    const parsed = parseArgs(argv, PERF_FLAGS);
-    if (parsed.positionals.length > 0) throw new ArgsError(`unexpected argument '${parsed.positionals[0]}'`);
-    flags = parsed.flags;
-  } catch (e) {
-    if (e instanceof ArgsError) return usage(e.message);
-    throw e;
-  }
-  if (flags.help) {
-    console.log(`Usage: nereid perf -m MODEL [-u HOST:PORT] [flags]\n\n${formatHelp(PERF_FLAGS)}`);
-    return 0;
-  }
+  const flags = parseCommand(argv, PERF_FLAGS, 'Usage: nereid perf -m MODEL [-u HOST:PORT] [flags]', 'perf');
+  if (typeof flags === 'number') return flags;
   if (!flags['model-name']) return usage('-m/--model-name is required');
   if (flags.protocol === 'grpc') return usage("protocol 'grpc' is not supported yet; use -i http");
   if (flags['concurrency-range'] && flags['request-rate-range']) return usage('give either --concurrency-range or --request-rate-range, not both');
@@ -71,7 +60,4 @@ export async function runPerfCli(argv: string[]): Promise<number> {
   }
 }
 
-function usage(message: string): number {
-  console.error(`nereid perf: ${message}`);
-  return 2;
-}
+const usage = (message: string) => usageError(message, 'perf');
