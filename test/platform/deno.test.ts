@@ -222,6 +222,19 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
     expect(runDenoCli(['--model-repository', '/does/not/exist']).code).toBe(2);
   });
 
+  it('--http-max-header-size: an oversized request head gets 431, the server keeps serving', async () => {
+    const srv = await startDeno(['--model-repository', repository(), '--http-max-header-size', '4096']);
+    try {
+      const big = await fetch(`${srv.url}/v2/health/live`, { headers: { 'x-filler': 'x'.repeat(8000) } });
+      expect(big.status).toBe(431);
+      expect((await big.json()).error).toContain('request header fields too large');
+      const near = await fetch(`${srv.url}/v2/health/live`, { headers: { 'x-filler': 'x'.repeat(3000) } });
+      expect(near.status).toBe(200);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('exits 1 when a startup model fails (exit-on-error)', () => {
     const r = runDenoCli(['--model-repository', tmpTree({ 'bad/config.pbtxt': 'oops {' }), ...FREE_PORTS]);
     expect(r.code).toBe(1);

@@ -205,6 +205,19 @@ export function jsDenoBackend(opts: { executionTimeoutMs?: number } = {}): Execu
 export interface ServeOptions extends HttpAppOptions {
   port?: number;
   address?: string;
+  /** Largest request head (request line + headers) in bytes; larger requests get 431. */
+  maxHeaderSize?: number;
+}
+
+/**
+ * The size of a request's head as it came over HTTP/1.1 (request line and header lines).
+ * Deno.serve has no limit of its own to set, so `serve` measures it from the parsed request.
+ */
+export function requestHeadSize(req: Request): number {
+  const url = new URL(req.url);
+  let n = req.method.length + url.pathname.length + url.search.length + 13; // ' ', ' HTTP/1.1\r\n', final '\r\n'
+  req.headers.forEach((value, name) => (n += name.length + value.length + 4));
+  return n;
 }
 
 export interface RunningServer {
@@ -235,7 +248,15 @@ export function listen(fetch: (req: Request, info?: unknown) => Response | Promi
 /** Serves the KServe v2 hono app. */
 export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
   const app = createHttpApp(server, { remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname, ...opts });
-  return listen((req, info) => app.fetch(req, info), opts.port ?? 8000, opts.address ?? '0.0.0.0');
+  const max = opts.maxHeaderSize;
+  return listen(
+    (req, info) =>
+      max !== undefined && requestHeadSize(req) > max
+        ? Response.json({ error: `request header fields too large (limit ${max} bytes)` }, { status: 431 })
+        : app.fetch(req, info),
+    opts.port ?? 8000,
+    opts.address ?? '0.0.0.0',
+  );
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
