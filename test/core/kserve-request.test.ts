@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeInferRequest } from '../../src/core/tensor/kserve-request.ts';
 import type { DataType, InferRequest, NamedTensor } from '../../src/core/types.ts';
+import { bytesElements } from '../helpers/kserve.ts';
 import { caught } from './helpers.ts';
 
 const enc = new TextEncoder();
@@ -36,20 +37,6 @@ function le(n: number, write: (v: DataView, off: number, i: number) => void, siz
   const out = new Uint8Array(n * size);
   const v = new DataView(out.buffer);
   for (let i = 0; i < n; i++) write(v, i * size, i);
-  return out;
-}
-
-/** BYTES serialisation: 4-byte LE length + bytes per element. */
-function bytesTensor(elements: Uint8Array[]): Uint8Array {
-  const total = elements.reduce((n, e) => n + 4 + e.byteLength, 0);
-  const out = new Uint8Array(total);
-  const v = new DataView(out.buffer);
-  let off = 0;
-  for (const e of elements) {
-    v.setUint32(off, e.byteLength, true);
-    out.set(e, off + 4);
-    off += 4 + e.byteLength;
-  }
   return out;
 }
 
@@ -165,7 +152,7 @@ describe('decodeInferRequest: binary tensor data (§3.5)', () => {
     const raw = new Uint8Array([0xff, 0x00, 0xc3]);
 
     it('splits elements, including empty and non-UTF-8 ones', () => {
-      const section = bytesTensor([hi, new Uint8Array(0), raw]);
+      const section = bytesElements([hi, new Uint8Array(0), raw]);
       expect(section.byteLength).toBe(4 + 2 + 4 + 0 + 4 + 3);
       const t = first(decodeBin(input({ datatype: 'BYTES', shape: [3], parameters: { binary_data_size: section.byteLength } }), [section]));
       expect(t.datatype).toBe('BYTES');
@@ -178,7 +165,7 @@ describe('decodeInferRequest: binary tensor data (§3.5)', () => {
     });
 
     it('rejects a truncated length indicator', () => {
-      const section = bytesTensor([hi]);
+      const section = bytesElements([hi]);
       const cut = new Uint8Array([...section, 1, 0]); // 2 bytes of a second length prefix
       const e = caught(() => decodeBin(input({ datatype: 'BYTES', shape: [2], parameters: { binary_data_size: cut.byteLength } }), [cut]));
       expect(e.code).toBe('INVALID_ARG');
@@ -186,14 +173,14 @@ describe('decodeInferRequest: binary tensor data (§3.5)', () => {
     });
 
     it('rejects truncated string data', () => {
-      const cut = bytesTensor([hi]).subarray(0, 5); // length 2, one byte present
+      const cut = bytesElements([hi]).subarray(0, 5); // length 2, one byte present
       const e = caught(() => decodeBin(input({ datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 5 } }), [cut]));
       expect(e.code).toBe('INVALID_ARG');
       expect(e.message).toMatch(/^incomplete string data for inference input 'I' for model 'm'/);
     });
 
     it('rejects fewer elements than the shape demands', () => {
-      const section = bytesTensor([hi, hi]);
+      const section = bytesElements([hi, hi]);
       expect(caught(() => decodeBin(input({ datatype: 'BYTES', shape: [3], parameters: { binary_data_size: section.byteLength } }), [section]))).toEqual({
         code: 'INVALID_ARG',
         message: "expected 3 string elements for inference input 'I' for model 'm', got 2",
@@ -201,7 +188,7 @@ describe('decodeInferRequest: binary tensor data (§3.5)', () => {
     });
 
     it('rejects more elements than the shape demands', () => {
-      const section = bytesTensor([hi, hi]);
+      const section = bytesElements([hi, hi]);
       const e = caught(() => decodeBin(input({ datatype: 'BYTES', shape: [1], parameters: { binary_data_size: section.byteLength } }), [section]));
       expect(e.code).toBe('INVALID_ARG');
       expect(e.message).toMatch(/^expected 1 string elements for inference input 'I' for model 'm', got/);

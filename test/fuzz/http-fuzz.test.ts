@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/tools/onnx/models.ts';
-import { addSubModel, stringAddSubModel } from '../../src/tools/onnx/models.ts';
+import { addSubModel, mulberry32, stringAddSubModel } from '../../src/tools/onnx/models.ts';
+import { bytesElements } from '../helpers/kserve.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 
@@ -105,15 +105,8 @@ function hostile(): { path: string; init: RequestInit; kind: string } {
     }
     case 6: {
       const elems = Array.from({ length: 16 }, () => new Uint8Array(int(6)).map(() => 0x80 + int(0x40)));
-      const len = elems.reduce((n, e) => n + 4 + e.length, 0);
-      const tensor = new Uint8Array(len);
-      const dv = new DataView(tensor.buffer);
-      let off = 0;
-      for (const e of elems) {
-        dv.setUint32(off, e.length, true);
-        tensor.set(e, off + 4);
-        off += 4 + e.length;
-      }
+      const tensor = bytesElements(elems);
+      const len = tensor.length;
       const name = pick(['strings', 'echo']);
       const shape = name === 'echo' ? [1, 16] : [1, 16];
       const head = enc.encode(JSON.stringify({ inputs: [{ name: 'INPUT0', shape, datatype: 'BYTES', parameters: { binary_data_size: len } }, ...(name === 'strings' ? [{ name: 'INPUT1', shape, datatype: 'BYTES', data: Array.from({ length: 16 }, () => '1') }] : [])] }));
