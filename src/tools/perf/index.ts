@@ -22,11 +22,17 @@ export interface PerfOptions {
   inputData: InputData;
   shapes: Map<string, number[]>;
   binary: boolean;
+  /** Window length (perf_analyzer's --measurement-interval), ms. */
   intervalMs: number;
+  /** Windows agree when max/min stays within this percentage (--stability-percentage). */
   stabilityPct: number;
+  /** Windows measured at most (--max-trials). */
   maxTrials: number;
+  /** Latency used for stability and reported as the headline (--percentile), else the average. */
   percentile?: number;
+  /** Requests per sequence for sequence models (--sequence-length). */
   sequenceLength: number;
+  /** First correlation id to use. */
   sequenceIdStart: number;
   /** How requests travel (default: fetch; the Node CLI passes a keep-alive node:http client). */
   transport?: Transport;

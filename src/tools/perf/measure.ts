@@ -1,26 +1,13 @@
-import { type Sample, sendOne, type Transport } from './client.ts';
+import { type Sample, sendOne } from './client.ts';
 import type { PreparedRequest } from './inputs.ts';
 import type { ModelInfo } from './model-info.ts';
+import type { PerfOptions } from './index.ts';
 
-export interface MeasureOptions {
+/** The measurement settings of `PerfOptions` (documented there), plus what the run has prepared. */
+export interface MeasureOptions extends Pick<PerfOptions, 'intervalMs' | 'stabilityPct' | 'maxTrials' | 'percentile' | 'sequenceLength' | 'sequenceIdStart' | 'transport' | 'onProgress'> {
   base: string;
   info: ModelInfo;
   requests: PreparedRequest[];
-  /** Window length (perf_analyzer's --measurement-interval), ms. */
-  intervalMs: number;
-  /** Windows agree when max/min stays within this percentage (--stability-percentage). */
-  stabilityPct: number;
-  /** Windows measured at most (--max-trials). */
-  maxTrials: number;
-  /** Latency used for stability and reported as the headline (--percentile), else the average. */
-  percentile?: number;
-  /** Requests per sequence for sequence models (--sequence-length). */
-  sequenceLength: number;
-  /** First correlation id to use. */
-  sequenceIdStart: number;
-  /** How requests travel (default: fetch). */
-  transport?: Transport;
-  onProgress?: (line: string) => void;
 }
 
 export interface ServerBreakdown {
