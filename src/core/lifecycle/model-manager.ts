@@ -109,6 +109,7 @@ export class ModelManager {
     const hasFiles = opts.files !== undefined && opts.files.size > 0;
     if (hasFiles && !opts.config) throw invalidArg(`failed to load '${requested}': a 'config' parameter is required when 'file:' overrides are given`);
     const scan = await this.scan();
+    await this.dropVanished(scan, requested);
     let entries = this.matchScan(scan, requested);
     if (entries.length === 0) {
       if (!hasFiles) throw notFound(`failed to load '${requested}', failed to poll from model repository: no model directory named '${name}'`);
@@ -236,13 +237,7 @@ export class ModelManager {
       return;
     }
     const leaving = [...this.records.values()].filter((r) => !scan.has(r.key) && !r.overrideStore);
-    for (const rec of leaving) rec.leaving = true;
-    if (leaving.length > 0) await this.life.relinkEnsembles();
-    for (const rec of leaving) {
-      await this.life.unloadRecord(rec);
-      this.records.delete(rec.key);
-      this.removed.add(rec.id.name);
-    }
+    if (leaving.length > 0) await this.retireRecords(leaving);
     await mapLimit([...scan.values()], this.opts.loadConcurrency ?? 4, async (entry) => {
       const rec = this.records.get(modelKey(entry.namespace, entry.name));
       if (entry.repos.length > 1) {
@@ -268,6 +263,7 @@ export class ModelManager {
   /** Loads composing models named `name` that are not serving yet (in every namespace that has one). */
   private async ensureLoaded(step: string, chain: ReadonlySet<string>): Promise<void> {
     const scan = await this.scan();
+    if (this.opts.mode === 'explicit') await this.dropVanished(scan, step);
     await Promise.all(this.matchScan(scan, step).map(async (entry) => {
       if (entry.repos.length > 1) return;
       const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
@@ -275,6 +271,29 @@ export class ModelManager {
       if (this.opts.mode !== 'explicit' && rec.versions.size > 0) return;
       await this.life.loadRecord(rec, { onlyIfChanged: true, chain });
     }));
+  }
+
+  /**
+   * Copies of `requested` (in any namespace, or the qualified one) whose directories are gone from
+   * the repositories: ensembles relink away from them, then they unload once their in-flight
+   * requests finish (EXPLICIT mode re-reads what it loads).
+   */
+  private async dropVanished(scan: Map<string, ScanEntry>, requested: string): Promise<void> {
+    const { namespace, name } = splitQualified(requested);
+    const gone = [...this.records.values()].filter((r) => r.id.name === name && (namespace === undefined || r.id.namespace === namespace) && !r.overrideStore && !r.leaving && !scan.has(r.key));
+    if (gone.length === 0) return;
+    await this.retireRecords(gone);
+  }
+
+  /** Takes records out of service: relink ensembles away from them, unload them, forget them. */
+  private async retireRecords(recs: ModelRecord[]): Promise<void> {
+    for (const rec of recs) rec.leaving = true;
+    await this.life.relinkEnsembles();
+    for (const rec of recs) {
+      await this.life.unloadRecord(rec);
+      this.records.delete(rec.key);
+      this.removed.add(rec.id.name);
+    }
   }
 
   private async scan(): Promise<Map<string, ScanEntry>> {
