@@ -5,6 +5,7 @@ import { clientShape, protocolType } from './config/accessors.ts';
 import { configToJson } from './config/json.ts';
 import { internal, invalidArg, serverError, unavailable } from './errors.ts';
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
+import { startPoller } from './lifecycle/poller.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { renderMetrics } from './metrics/server-metrics.ts';
 import type { ModelVersion } from './model/model-version.ts';
@@ -53,6 +54,12 @@ export interface ServerOptions {
   cpuCount?: number;
   /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2; 1 where instances cannot run in parallel). */
   defaultCpuInstances?: number;
+  /**
+   * POLL mode: milliseconds between repository polls, counted from the end of the previous one
+   * (--repository-poll-secs); 0 polls only when `manager.poll()` is called.
+   * @defaultValue 15000
+   */
+  pollIntervalMs?: number;
   clock?: Clock;
   log?: Logger;
   createOverrideStore?: () => Promise<RepositoryDriver>;
@@ -73,6 +80,7 @@ export class InferenceServer {
   private state: ServerState = 'initializing';
   private inflight = 0;
   private idle?: () => void;
+  private stopPolling?: () => void;
 
   private readonly opts: ServerOptions;
 
@@ -119,6 +127,8 @@ export class InferenceServer {
       }
     }
     this.state = 'ready';
+    const interval = this.opts.pollIntervalMs ?? 15_000;
+    if (this.manager.mode === 'poll' && interval > 0) this.stopPolling = startPoller(() => this.manager.poll(), this.clock, interval, this.log);
   }
 
   isLive(): boolean {
@@ -226,6 +236,7 @@ export class InferenceServer {
   async stop(timeoutMs = 30_000): Promise<void> {
     if (this.state === 'exiting') return;
     this.state = 'exiting';
+    this.stopPolling?.();
     if (this.inflight > 0) {
       let timer: unknown;
       await Promise.race([

@@ -1,6 +1,6 @@
 import { invalidArg, notFound, unavailable } from '../errors.ts';
 import type { ModelVersion } from '../model/model-version.ts';
-import type { ModelRecord } from './records.ts';
+import type { ModelRecord } from './registry.ts';
 
 export const QUALIFIER = '::';
 
@@ -25,28 +25,4 @@ export function servingVersion(rec: ModelRecord, display: string, version?: stri
   }
   if (!best) throw notFound(`Request for unknown model: '${display}' has no available versions`);
   return best;
-}
-
-/** Resolves a (possibly qualified) name to a record, with Triton's namespacing errors. */
-export function findRecord(
-  all: Iterable<ModelRecord>,
-  requested: string,
-  opts: { namespacing: boolean; removed: ReadonlySet<string> },
-): ModelRecord {
-  const { namespace, name } = splitQualified(requested);
-  const known = [...all].filter((r) => r.id.name === name && r.versions.size > 0 && (namespace === undefined || r.id.namespace === namespace));
-  if (namespace !== undefined || !opts.namespacing) {
-    const rec = known[0];
-    if (!rec) {
-      if (opts.namespacing && opts.removed.has(name)) throw notFound(`Identifier of model '${requested}' is not found in global map`);
-      throw notFound(`Request for unknown model: '${requested}' is not found`);
-    }
-    return rec;
-  }
-  if (known.length === 1) return known[0]!;
-  if (known.length > 1) {
-    throw invalidArg(`There are ${known.length} identifiers of model '${name}' in global map, model namespace must be provided to resolve ambiguity.`);
-  }
-  if (opts.removed.has(name)) throw notFound(`Identifier of model '${name}' is not found in global map`);
-  throw invalidArg(`Request for unknown model: '${name}' is not found`);
 }

@@ -5,10 +5,11 @@ import type { RepositoryDriver } from '../repository/driver.ts';
 import { fingerprintModel } from '../repository/fingerprint.ts';
 import { Repository } from '../repository/repository.ts';
 import { mapLimit } from '../util/limit.ts';
+import { DependencyGraph, serving } from './dependency-graph.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { findRecord, servingVersion, splitQualified } from './lookup.ts';
+import { servingVersion, splitQualified } from './lookup.ts';
 import type { LoaderContext } from './model-loader.ts';
-import { type ModelRecord, modelKey } from './records.ts';
+import { type ModelRecord, ModelRegistry, modelKey } from './registry.ts';
 
 export type ControlMode = 'none' | 'poll' | 'explicit';
 
@@ -52,23 +53,21 @@ interface ScanEntry {
  */
 export class ModelManager {
   private readonly opts: ManagerOptions;
+  private readonly registry: ModelRegistry;
+  private readonly graph: DependencyGraph;
   private readonly life: Lifecycle;
-  private readonly removed = new Set<string>();
   private polling?: Promise<void>;
   private stopped = false;
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
-    this.life = new Lifecycle(opts, opts.namespacing);
-    this.life.hooks = { ensureLoaded: (name, chain) => this.ensureLoaded(name, chain) };
+    this.registry = new ModelRegistry(opts.namespacing);
+    this.graph = new DependencyGraph(this.registry, opts.namespacing);
+    this.life = new Lifecycle(opts, this.registry, this.graph, (name, chain) => this.ensureLoaded(name, chain));
   }
 
   get mode(): ControlMode {
     return this.opts.mode;
-  }
-
-  private get records(): Map<string, ModelRecord> {
-    return this.life.records;
   }
 
   /** Startup: NONE/POLL load everything; EXPLICIT loads `startupModels` ('*' = all). Returns failures. */
@@ -85,7 +84,7 @@ export class ModelManager {
       }
     }
     for (const entry of targets) {
-      if (entry.repos.length === 1) this.record(entry.namespace, entry.name, entry.repos[0]).explicit = true;
+      if (entry.repos.length === 1) this.registry.setExplicit(this.record(entry.namespace, entry.name, entry.repos[0]), true);
     }
     await mapLimit(targets, this.opts.loadConcurrency ?? 4, async (entry) => {
       if (entry.repos.length > 1) {
@@ -121,8 +120,8 @@ export class ModelManager {
     }
     await Promise.all(entries.map(async (entry) => {
       const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
-      rec.explicit = true;
-      if (opts.config) rec.overrideConfig = opts.config;
+      this.registry.setExplicit(rec, true);
+      if (opts.config) this.registry.setOverrideConfig(rec, opts.config);
       if (hasFiles) await this.useOverrideFiles(rec, opts.files!);
       const changed = opts.config !== undefined || hasFiles || (await this.changed(rec));
       if (!changed && this.allReady(rec)) {
@@ -130,7 +129,7 @@ export class ModelManager {
         for (const step of rec.links?.keys() ?? []) await this.ensureLoaded(step, new Set([rec.key]));
         return;
       }
-      if (changed && !opts.config && !rec.overrideStore) rec.overrideConfig = undefined;
+      if (changed && !opts.config && !rec.overrideStore) this.registry.setOverrideConfig(rec, undefined);
       await this.life.loadRecord(rec, { api: true });
     }));
     await this.life.relinkEnsembles();
@@ -139,8 +138,7 @@ export class ModelManager {
   /** The unload API (EXPLICIT mode only). Unknown names are a no-op, as in Triton. */
   async unload(requested: string, opts: { unloadDependents?: boolean } = {}): Promise<void> {
     if (this.opts.mode !== 'explicit') throw unavailable(NOT_ALLOWED);
-    const { namespace, name } = splitQualified(requested);
-    const recs = [...this.records.values()].filter((r) => r.id.name === name && (namespace === undefined || r.id.namespace === namespace));
+    const recs = this.registry.named(requested);
     const composing = new Set<string>();
     for (const rec of recs) for (const key of rec.links?.values() ?? []) composing.add(key);
     await Promise.all(recs.map((rec) => this.life.unloadRecord(rec)));
@@ -150,8 +148,8 @@ export class ModelManager {
   /** Composing models that were only loaded for ensembles and no longer serve any. */
   private async unloadUnusedComposing(keys: Set<string>): Promise<void> {
     for (const key of keys) {
-      const rec = this.records.get(key);
-      if (!rec || rec.explicit || this.life.dependentsOf(key).length > 0) continue;
+      const rec = this.registry.get(key);
+      if (!rec || rec.explicit || this.graph.dependentsOf(key).length > 0) continue;
       const next = new Set(rec.links?.values() ?? []);
       await this.life.unloadRecord(rec);
       await this.unloadUnusedComposing(next);
@@ -167,24 +165,24 @@ export class ModelManager {
 
   /** Record of a model for metadata (any state). */
   find(requested: string): ModelRecord {
-    return findRecord(this.records.values(), requested, { namespacing: this.opts.namespacing, removed: this.removed });
+    return this.registry.find(requested);
   }
 
   /** All serving versions (statistics, metrics). */
   *servingVersions(): Generator<ModelVersion> {
-    for (const rec of this.records.values()) {
+    for (const rec of this.registry.all()) {
       for (const vr of rec.versions.values()) if (vr.state === 'READY' && vr.serving) yield vr.serving;
     }
   }
 
   /** Every known model with its version states and load failures (metrics). */
-  *modelRecords(): Generator<ModelRecord> {
-    yield* this.records.values();
+  modelRecords(): Iterable<ModelRecord> {
+    return this.registry.all();
   }
 
   /** Strict readiness: every version known to the lifecycle is READY or unloaded. */
   allModelsReady(): boolean {
-    for (const rec of this.records.values()) {
+    for (const rec of this.registry.all()) {
       if (rec.error) return false;
       for (const vr of rec.versions.values()) {
         if (vr.state === 'READY') continue;
@@ -200,7 +198,7 @@ export class ModelManager {
     const scan = await this.scan();
     const rows = new Map<string, { namespace: string; name: string; duplicate: boolean }>();
     for (const [key, s] of scan) rows.set(key, { namespace: s.namespace, name: s.name, duplicate: s.repos.length > 1 });
-    for (const r of this.records.values()) if (r.overrideStore && !rows.has(r.key)) rows.set(r.key, { ...r.id, duplicate: false });
+    for (const r of this.registry.all()) if (r.overrideStore && !rows.has(r.key)) rows.set(r.key, { ...r.id, duplicate: false });
     const sorted = [...rows.entries()].sort(([, a], [, b]) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
     const entries: IndexEntry[] = [];
     for (const [key, row] of sorted) {
@@ -209,7 +207,7 @@ export class ModelManager {
         if (!readyOnly) entries.push({ ...base, state: 'UNAVAILABLE', reason: DUPLICATE });
         continue;
       }
-      const rec = this.records.get(key);
+      const rec = this.registry.get(key);
       if (rec?.error && !readyOnly) entries.push({ ...base, state: 'UNAVAILABLE', reason: rec.error });
       const versions = rec ? [...rec.versions.entries()].sort((a, b) => a[0] - b[0]) : [];
       if (versions.length === 0 && !rec?.error && !readyOnly) entries.push(base);
@@ -236,16 +234,16 @@ export class ModelManager {
       this.opts.log.error(`failed to poll model repository: ${toServerError(e).message}`);
       return;
     }
-    const leaving = [...this.records.values()].filter((r) => !scan.has(r.key) && !r.overrideStore);
+    const leaving = [...this.registry.all()].filter((r) => !scan.has(r.key) && !r.overrideStore);
     if (leaving.length > 0) await this.retireRecords(leaving);
     await mapLimit([...scan.values()], this.opts.loadConcurrency ?? 4, async (entry) => {
-      const rec = this.records.get(modelKey(entry.namespace, entry.name));
+      const rec = this.registry.get(modelKey(entry.namespace, entry.name));
       if (entry.repos.length > 1) {
-        if (rec && this.life.serving(rec)) await this.life.unloadRecord(rec);
+        if (rec && serving(rec)) await this.life.unloadRecord(rec);
         return;
       }
       const target = this.record(entry.namespace, entry.name, entry.repos[0]);
-      target.repo = entry.repos[0]!;
+      this.registry.setRepository(target, entry.repos[0]!);
       await this.life.loadRecord(target, { onlyIfChanged: true }).catch((e) => this.opts.log.error(toServerError(e).message));
     });
     await this.life.relinkEnsembles();
@@ -255,7 +253,7 @@ export class ModelManager {
   async shutdown(): Promise<void> {
     this.stopped = true;
     await this.polling;
-    await Promise.all([...this.records.values()].map((r) => this.life.unloadRecord(r)));
+    await Promise.all([...this.registry.all()].map((r) => this.life.unloadRecord(r)));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -267,7 +265,7 @@ export class ModelManager {
     await Promise.all(this.matchScan(scan, step).map(async (entry) => {
       if (entry.repos.length > 1) return;
       const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
-      await rec.lock;
+      await this.registry.settled(rec);
       if (this.opts.mode !== 'explicit' && rec.versions.size > 0) return;
       await this.life.loadRecord(rec, { onlyIfChanged: true, chain });
     }));
@@ -279,20 +277,18 @@ export class ModelManager {
    * requests finish (EXPLICIT mode re-reads what it loads).
    */
   private async dropVanished(scan: Map<string, ScanEntry>, requested: string): Promise<void> {
-    const { namespace, name } = splitQualified(requested);
-    const gone = [...this.records.values()].filter((r) => r.id.name === name && (namespace === undefined || r.id.namespace === namespace) && !r.overrideStore && !r.leaving && !scan.has(r.key));
+    const gone = this.registry.named(requested).filter((r) => !r.overrideStore && !r.leaving && !scan.has(r.key));
     if (gone.length === 0) return;
     await this.retireRecords(gone);
   }
 
   /** Takes records out of service: relink ensembles away from them, unload them, forget them. */
   private async retireRecords(recs: ModelRecord[]): Promise<void> {
-    for (const rec of recs) rec.leaving = true;
+    for (const rec of recs) this.registry.setLeaving(rec);
     await this.life.relinkEnsembles();
     for (const rec of recs) {
       await this.life.unloadRecord(rec);
-      this.records.delete(rec.key);
-      this.removed.add(rec.id.name);
+      this.registry.delete(rec, true);
     }
   }
 
@@ -316,14 +312,7 @@ export class ModelManager {
   }
 
   private record(namespace: string, name: string, repo: Repository | undefined): ModelRecord {
-    const key = modelKey(namespace, name);
-    let rec = this.records.get(key);
-    if (!rec) {
-      rec = { id: { namespace, name }, key, repo: repo ?? new Repository(namespace, emptyDriver, '(none)'), versions: new Map(), explicit: false, lock: Promise.resolve() };
-      this.records.set(key, rec);
-      this.removed.delete(name);
-    }
-    return rec;
+    return this.registry.ensure(namespace, name, repo ?? new Repository(namespace, emptyDriver, '(none)'));
   }
 
   private async useOverrideFiles(rec: ModelRecord, files: Map<string, Uint8Array>): Promise<void> {
@@ -331,8 +320,7 @@ export class ModelManager {
     const store = await this.opts.createOverrideStore();
     for (const [path, data] of files) await store.write!(`${rec.id.name}/${path}`, data);
     if (rec.overrideStore) await rec.repo.driver.remove?.('');
-    rec.repo = new Repository(rec.id.namespace, store, `override of ${rec.id.name}`);
-    rec.overrideStore = true;
+    this.registry.setRepository(rec, new Repository(rec.id.namespace, store, `override of ${rec.id.name}`), true);
   }
 
   private async changed(rec: ModelRecord): Promise<boolean> {

@@ -1,7 +1,7 @@
 import type { ModelManager } from '../lifecycle/model-manager.ts';
+import { MODEL_STATES } from '../lifecycle/version-state.ts';
 import { Exposition, type Labels } from './exposition.ts';
 
-const STATES = ['UNKNOWN', 'LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] as const;
 
 /**
  * GET /metrics: Triton's per-model metric names (so existing dashboards and autoscaling rules
@@ -30,9 +30,9 @@ export function renderMetrics(manager: ModelManager): string {
   const failures: { labels: Labels; value: number }[] = [];
   for (const rec of manager.modelRecords()) {
     for (const [v, vr] of rec.versions) {
-      for (const state of STATES) states.push({ labels: { model: rec.id.name, version: String(v), namespace: rec.id.namespace, state }, value: vr.state === state ? 1 : 0 });
+      for (const state of MODEL_STATES) states.push({ labels: { model: rec.id.name, version: String(v), namespace: rec.id.namespace, state }, value: vr.state === state ? 1 : 0 });
     }
-    failures.push({ labels: { model: rec.id.name, namespace: rec.id.namespace }, value: rec.loadFailures ?? 0 });
+    failures.push({ labels: { model: rec.id.name, namespace: rec.id.namespace }, value: rec.loadFailures });
   }
   out
     .gauge('nereid_model_state', 'Model version lifecycle state (1 for the current state)', states)
