@@ -8,6 +8,7 @@ import { restrictedApi } from './restricted.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/models.ts';
 import { repositoryRoutes } from './routes/repository.ts';
+import { unsupportedRoutes } from './routes/unsupported.ts';
 
 export type { AuditEntry, HttpAppOptions } from './context.ts';
 export { parseRestriction, type RestrictionRule } from './restricted.ts';
@@ -35,6 +36,7 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     app.use('/v2/repository/*', ctx.pending.middleware());
   }
   healthRoutes(app, ctx);
+  unsupportedRoutes(app); // before modelRoutes, whose /v2/models/* would answer 404
   modelRoutes(app, ctx);
   repositoryRoutes(app, ctx);
   app.notFound(() => notFoundResponse());

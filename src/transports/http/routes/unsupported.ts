@@ -1,0 +1,42 @@
+import type { Context, Hono } from 'hono';
+import { unsupported } from '../../../core/errors.ts';
+import { methodNotAllowed, toErrorResponse } from '../errors.ts';
+
+/**
+ * Triton routes these paths (triton-protocol.md §1.1) to extensions Nereid does not implement.
+ * A client that uses one gets 501 with a message naming the extension and what to do instead,
+ * not a bare 404 `Not Found` that reads like a typo in its URL. A method Triton's handler would
+ * refuse is 405, as there. `--http-restricted-api` (shared-memory, trace, logging) still applies first.
+ */
+const SHM_HINT = 'send tensor data in the request body instead (JSON, or binary with the binary tensor extension)';
+const SYSTEM_SHM = `system shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
+const CUDA_SHM = `CUDA shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
+const TRACE = 'the trace extension is not supported by this server';
+const LOGGING = 'the logging extension is not supported by this server: set the log level with --log-verbose and the format with --log-format when starting it';
+const GENERATE = 'the generate extension is not supported by this server: use POST /v2/models/{model}/infer';
+const GRPC = 'gRPC is not supported by this server yet: use the KServe v2 HTTP/REST API (/v2/...)';
+
+/** 501 `message` for `methods`, 405 for any other method. */
+function refuse(methods: readonly string[], message: string): (c: Context) => Response {
+  return (c) => (methods.includes(c.req.method) ? toErrorResponse(unsupported(message)) : methodNotAllowed());
+}
+
+const GET_POST = ['GET', 'POST'] as const;
+
+export function unsupportedRoutes(app: Hono): void {
+  for (const [kind, message] of [['systemsharedmemory', SYSTEM_SHM], ['cudasharedmemory', CUDA_SHM]] as const) {
+    // status is GET, register/unregister POST (Triton's HandleSystemSharedMemory/HandleCudaSharedMemory).
+    for (const prefix of [`/v2/${kind}`, `/v2/${kind}/region/:region`]) {
+      app.all(`${prefix}/status`, refuse(['GET'], message));
+      app.all(`${prefix}/:action{register|unregister}`, refuse(['POST'], message));
+    }
+  }
+  app.all('/v2/trace/setting', refuse(GET_POST, TRACE));
+  // Only without /versions/{v}: with a version Triton's router falls through to 404.
+  app.all('/v2/models/:model/trace/setting', refuse(GET_POST, TRACE));
+  app.all('/v2/logging', refuse(GET_POST, LOGGING));
+  app.all('/v2/models/:model/:action{generate|generate_stream}', refuse(['POST'], GENERATE));
+  app.all('/v2/models/:model/versions/:version{[0-9]+}/:action{generate|generate_stream}', refuse(['POST'], GENERATE));
+  // Triton's gRPC service (inference.GRPCInferenceService) as gRPC-Web or a mistaken HTTP/1.1 call.
+  app.all('/inference.GRPCInferenceService/*', () => toErrorResponse(unsupported(GRPC)));
+}
