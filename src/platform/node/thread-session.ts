@@ -35,12 +35,19 @@ async function startThread(init: SessionInit): Promise<Thread> {
   });
   worker.removeAllListeners('error').removeAllListeners('exit');
   const pending = new Map<number, { resolve: (m: FromSession) => void; reject: (e: Error) => void }>();
+  // The thread keeps the process alive exactly while a call waits on it: an idle session never holds
+  // the process open, and a pending one (a warm-up or probe awaited during start-up) always does.
+  const settled = (id: number) => {
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+  };
   let next = 0;
   const thread: Thread = {
     call: (m, transfer = []) =>
       new Promise<FromSession>((resolve, reject) => {
         if (thread.dead) return reject(new Error(`onnxruntime session thread stopped: ${thread.dead}`));
         const id = next++;
+        if (pending.size === 0) worker.ref();
         pending.set(id, { resolve, reject });
         worker.postMessage({ ...m, id }, transfer);
       }),
@@ -50,12 +57,13 @@ async function startThread(init: SessionInit): Promise<Thread> {
     thread.dead ??= reason;
     for (const p of pending.values()) p.reject(new Error(`onnxruntime session thread stopped: ${reason}`));
     pending.clear();
+    worker.unref();
   };
   worker.on('message', (m: FromSession) => {
     if (!('id' in m)) return;
     const p = pending.get(m.id);
     if (!p) return;
-    pending.delete(m.id);
+    settled(m.id);
     p.resolve(m);
   });
   worker.on('error', (e: Error) => stop(`${e.name}: ${e.message}`));
