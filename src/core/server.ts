@@ -119,7 +119,8 @@ export class InferenceServer {
   async start(): Promise<void> {
     const failures = await this.manager.startup(this.opts.startupModels ?? []);
     if (failures.length > 0) {
-      for (const f of failures) this.log.error(f);
+      // Each failure was logged where it happened (the lifecycle or the startup scan); the caller
+      // reports the outcome once.
       if (this.opts.exitOnError ?? true) {
         this.state = 'failed';
         await this.manager.shutdown();

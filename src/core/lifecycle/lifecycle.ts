@@ -92,7 +92,7 @@ export class Lifecycle {
         await this.unloadRecord(change.rec);
       } else {
         this.ctx.log.info(`re-linking ensemble '${change.rec.id.name}' to ${[...change.links.values()].join(', ')}`);
-        await this.loadRecord(change.rec).catch((e) => this.ctx.log.error(toServerError(e).message));
+        await this.loadRecord(change.rec).catch(() => undefined); // loadRecord has logged why
       }
     }
   }

@@ -74,12 +74,16 @@ export class ModelManager {
   async startup(startupModels: string[] = []): Promise<string[]> {
     const scan = await this.scan();
     const failures: string[] = [];
+    const fail = (msg: string) => {
+      this.opts.log.error(msg);
+      failures.push(msg);
+    };
     let targets: ScanEntry[] = [];
     if (this.opts.mode !== 'explicit' || startupModels.includes('*')) targets = [...scan.values()];
     else {
       for (const wanted of startupModels) {
         const found = this.matchScan(scan, wanted);
-        if (found.length === 0) failures.push(`failed to load '${wanted}', failed to poll from model repository: no model directory named '${wanted}'`);
+        if (found.length === 0) fail(`failed to load '${wanted}', failed to poll from model repository: no model directory named '${wanted}'`);
         targets.push(...found);
       }
     }
@@ -88,13 +92,13 @@ export class ModelManager {
     }
     await mapLimit(targets, this.opts.loadConcurrency ?? 4, async (entry) => {
       if (entry.repos.length > 1) {
-        failures.push(`failed to poll model '${entry.name}': not unique across all model repositories`);
+        fail(`failed to poll model '${entry.name}': not unique across all model repositories`);
         return;
       }
       try {
         await this.life.loadRecord(this.record(entry.namespace, entry.name, entry.repos[0]), { onlyIfChanged: true });
       } catch (e) {
-        failures.push(toServerError(e).message);
+        failures.push(toServerError(e).message); // the lifecycle has logged why
       }
     });
     return failures;
@@ -244,7 +248,7 @@ export class ModelManager {
       }
       const target = this.record(entry.namespace, entry.name, entry.repos[0]);
       this.registry.setRepository(target, entry.repos[0]!);
-      await this.life.loadRecord(target, { onlyIfChanged: true }).catch((e) => this.opts.log.error(toServerError(e).message));
+      await this.life.loadRecord(target, { onlyIfChanged: true }).catch(() => undefined); // the lifecycle has logged why
     });
     await this.life.relinkEnsembles();
   }
