@@ -1,7 +1,7 @@
 import { type Endpoint, type Remote, releaseProxy, transfer, wrap } from 'comlink';
-import type { WireRequest, WorkerServerApi } from './protocol.ts';
+import type { TransportOptions, WireRequest, WorkerServerApi } from './protocol.ts';
 
-export type { DownloadProgress, WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
+export type { DownloadProgress, TransportOptions, WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
 
 export interface TensorInput {
   name: string;
@@ -45,15 +45,20 @@ export interface WorkerClient {
 
 const enc = new TextEncoder();
 
-/** A client for a Nereid server in a Web Worker, a MessagePort or any comlink endpoint. */
-export function createWorkerClient(endpoint: Endpoint): WorkerClient {
+/**
+ * A client for a Nereid server in a Web Worker, a MessagePort or any comlink endpoint. Request
+ * bodies are transferred unless `opts.transfer` is false: pass `{ transfer: false }` in an
+ * Electron renderer whose port leads to the main process's MessagePortMain.
+ */
+export function createWorkerClient(endpoint: Endpoint, opts: TransportOptions = {}): WorkerClient {
   const remote: Remote<WorkerServerApi> = wrap<WorkerServerApi>(endpoint);
+  const mayTransfer = opts.transfer ?? true;
   const doFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const req = new Request(typeof input === 'string' && input.startsWith('/') ? new URL(input, 'http://nereid.worker') : input, init);
     const url = new URL(req.url);
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer();
     const wire: WireRequest = { method: req.method, url: url.pathname + url.search, headers: [...req.headers.entries()], body: body && body.byteLength > 0 ? body : undefined };
-    const res = await remote.fetch(wire.body ? transfer(wire, [wire.body]) : wire);
+    const res = await remote.fetch(wire.body && mayTransfer ? transfer(wire, [wire.body]) : wire);
     const nullBody = res.status === 204 || res.status === 304 || (res.status >= 100 && res.status < 200);
     return new Response(nullBody ? null : (res.body ?? null), { status: res.status, statusText: res.statusText, headers: res.headers });
   };

@@ -1,5 +1,5 @@
 import { type Endpoint, expose, transfer } from 'comlink';
-import type { WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
+import type { TransportOptions, WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
 
 /** Origin used for requests that arrive through a worker or port (they have only a path). */
 export const WORKER_ORIGIN = 'http://nereid.worker';
@@ -13,7 +13,7 @@ export function toRequest(w: WireRequest): Request {
   return new Request(new URL(w.url, WORKER_ORIGIN), init);
 }
 
-/** Turns a Response into a wire response whose body can be transferred. */
+/** Turns a Response into a wire response (its body an ArrayBuffer of its own, so it can be transferred). */
 export async function toWire(res: Response): Promise<WireResponse> {
   const body = res.body ? await res.arrayBuffer() : undefined;
   return { status: res.status, statusText: res.statusText, headers: [...res.headers.entries()], body };
@@ -21,13 +21,15 @@ export async function toWire(res: Response): Promise<WireResponse> {
 
 /**
  * Serves `handler` (a hono app's fetch) over a comlink endpoint: a worker's global scope, a
- * MessagePort, or a Node `worker_threads` port wrapped with comlink's node adapter.
+ * MessagePort, or a Node `worker_threads` port wrapped with comlink's node adapter. Response
+ * bodies are transferred unless `opts.transfer` is false (then they are cloned).
  */
-export function exposeFetch(handler: FetchHandler, endpoint: Endpoint, started: Promise<void> = Promise.resolve()): void {
+export function exposeFetch(handler: FetchHandler, endpoint: Endpoint, started: Promise<void> = Promise.resolve(), opts: TransportOptions = {}): void {
+  const mayTransfer = opts.transfer ?? true;
   const api: WorkerServerApi = {
     async fetch(w) {
       const out = await toWire(await handler(toRequest(w)));
-      return out.body ? transfer(out, [out.body]) : out;
+      return out.body && mayTransfer ? transfer(out, [out.body]) : out;
     },
     started: () => started,
   };

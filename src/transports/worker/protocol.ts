@@ -1,7 +1,8 @@
 /**
  * The worker transport: HTTP requests and responses as structured-clone messages, with bodies as
- * transferred ArrayBuffers (no JSON copies of tensors). The same protocol runs over a Web
- * Worker, a MessagePort (Electron renderers, Node worker_threads) or any comlink Endpoint.
+ * ArrayBuffers (no JSON copies of tensors), transferred where the port allows it. The same
+ * protocol runs over a Web Worker, a MessagePort (Electron renderers, Node worker_threads) or any
+ * comlink Endpoint.
  */
 export interface WireRequest {
   method: string;
@@ -33,4 +34,16 @@ export interface DownloadProgress {
   /** `network`, or `cache` when the bytes came from IndexedDB. */
   source: 'network' | 'cache';
   done: boolean;
+}
+
+/** How one side of the transport sends bodies. */
+export interface TransportOptions {
+  /**
+   * Transfer body ArrayBuffers (zero copy) instead of cloning them. Set it to false on a port whose
+   * other end is Electron's MessagePortMain: MessagePortMain.postMessage accepts only ports in its
+   * transfer list, and a message that transfers an ArrayBuffer from a renderer to a MessagePortMain
+   * arrives without its data (electron/electron#34905).
+   * @defaultValue true
+   */
+  transfer?: boolean;
 }
