@@ -4,11 +4,17 @@ import { parseConfigText } from '../../src/core/config/parse.ts';
 import { serverError } from '../../src/core/errors.ts';
 import { ModelVersion } from '../../src/core/model/model-version.ts';
 import { mergeInputs, splitOutputs, unionOutputs } from '../../src/core/scheduling/batch.ts';
-import { InstanceScheduler } from '../../src/core/scheduling/instance-scheduler.ts';
+import { create } from '@bufbuild/protobuf';
+import { ModelDynamicBatchingSchema } from '../../src/core/config/gen/model_config_pb.ts';
+import { DynamicBatcher } from '../../src/core/scheduling/dynamic-batcher.ts';
 import type { ScheduledResult, ScheduleItem } from '../../src/core/scheduling/scheduler.ts';
 import { ModelStats } from '../../src/core/stats/model-stats.ts';
 import type { Tensor } from '../../src/core/types.ts';
 import { flush, ManualClock, rejected } from './helpers.ts';
+
+/** Merges whatever is queued when an instance frees up: `dynamic_batching { }` defaults, or Triton's default scheduler. */
+const instanceScheduler = (o: { instances: BackendInstance[]; clock: ManualClock; stats: ModelStats; maxBatchSize: number }) =>
+  new DynamicBatcher({ ...o, batching: o.maxBatchSize > 1 ? create(ModelDynamicBatchingSchema) : undefined });
 
 const fp32 = (shape: number[], values: number[]): Tensor => ({ datatype: 'FP32', shape, data: Float32Array.from(values) });
 const arr = (t: Tensor | undefined): unknown[] => Array.from((t?.data ?? []) as ArrayLike<unknown>);
@@ -180,7 +186,7 @@ function setup(maxBatchSize: number, opts: { instances?: number; merged?: boolea
   const clock = new ManualClock();
   const stats = new ModelStats();
   const instances = Array.from({ length: opts.instances ?? 1 }, () => new FakeInstance(opts.merged));
-  const scheduler = new InstanceScheduler({ instances, clock, stats, maxBatchSize });
+  const scheduler = instanceScheduler({ instances, clock, stats, maxBatchSize });
   return { clock, stats, instances, inst: instances[0]!, scheduler };
 }
 
@@ -198,7 +204,7 @@ const y = (r: ScheduledResult) => {
   return { shape: t?.shape, data: arr(t) };
 };
 
-describe('InstanceScheduler', () => {
+describe('DynamicBatcher with dynamic_batching { } defaults', () => {
   it('runs a request at once on an idle instance and returns its result', async () => {
     const { scheduler, inst, stats } = setup(4);
     const p = scheduler.enqueue(item('A', [[1, 2]]));
@@ -467,7 +473,7 @@ describe('InstanceScheduler', () => {
   });
 });
 
-describe('ModelVersion + InstanceScheduler statistics', () => {
+describe('ModelVersion + DynamicBatcher statistics', () => {
   it('counts inference_count in batch elements and execution_count in executions', async () => {
     const config = parseConfigText(
       `name: "m" backend: "fake" max_batch_size: 8
@@ -478,7 +484,7 @@ describe('ModelVersion + InstanceScheduler statistics', () => {
     const clock = new ManualClock(1_700_000_000_000);
     const stats = new ModelStats();
     const inst = new FakeInstance();
-    const scheduler = new InstanceScheduler({ instances: [inst], clock, stats, maxBatchSize: 8 });
+    const scheduler = instanceScheduler({ instances: [inst], clock, stats, maxBatchSize: 8 });
     const mv = new ModelVersion({ id: { namespace: '', name: 'm' }, version: 1, config, labels: new Map(), instances: [inst], scheduler, stats, clock });
     const infer = (id: string, rows: number[][]) =>
       mv.infer({ model: 'm', id, parameters: { tag: id }, inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flat()) }] });

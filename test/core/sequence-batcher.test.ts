@@ -212,6 +212,38 @@ describe('SequenceBatcher', () => {
     await stopped;
   });
 
+  it('a waiting request whose client went away leaves its sequence; an ended sequence frees its slot', async () => {
+    const { inst, batcher, stats } = setup(0);
+    inst.auto = false;
+    const abort = new AbortController();
+    const first = batcher.enqueue(req(5, 1, { start: true }));
+    const gone = batcher.enqueue(req(5, 2, { end: true }, { signal: abort.signal }));
+    // Another sequence waits in the backlog for the only slot.
+    const other = batcher.enqueue(req(6, 10, { start: true, end: true }));
+    await flush();
+    expect(stats.pending).toBe(3);
+    abort.abort();
+    expect(await rejected(gone)).toEqual({ code: 'CANCELLED', message: '[request id: 5:2] request cancelled' });
+    expect(stats.pending).toBe(2);
+    inst.release();
+    await flush();
+    inst.release();
+    expect(out(await first)).toBe(1);
+    expect(out(await other)).toBe(10);
+    // The cancelled END request never ran; sequence 5 ended and gave its slot to sequence 6.
+    expect(inst.batches.flat().map((s) => [s.corrid, s.input])).toEqual([[5n, 1], [6n, 10]]);
+    expect(stats.pending).toBe(0);
+    expect(await rejected(batcher.enqueue(req(5, 3)))).toMatchObject({ code: 'INVALID_ARG' });
+  });
+
+  it('a request already cancelled is refused without running', async () => {
+    const { inst, batcher } = setup(0);
+    const abort = new AbortController();
+    abort.abort();
+    expect((await rejected(batcher.enqueue(req(8, 1, { start: true }, { signal: abort.signal })))).code).toBe('CANCELLED');
+    expect(inst.batches).toEqual([]);
+  });
+
   it('oldest strategy: any instance serves the oldest ready sequences', async () => {
     const { insts, batcher } = setup(2, 2, 'oldest { max_candidate_sequences: 4 }');
     const rs = [batcher.enqueue(req(1, 1, { start: true })), batcher.enqueue(req(2, 2, { start: true })), batcher.enqueue(req(3, 3, { start: true }))];

@@ -52,10 +52,6 @@ export class ModelVersion {
     this.details = init.details ?? {};
   }
 
-  static newStats(): ModelStats {
-    return new ModelStats();
-  }
-
   acquire(): void {
     this.refs++;
   }

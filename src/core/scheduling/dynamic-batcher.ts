@@ -1,12 +1,13 @@
 import type { BackendInstance } from '../backend/backend.ts';
 import type { Clock } from '../clock.ts';
 import { type ModelDynamicBatching, type ModelQueuePolicy, ModelQueuePolicy_TimeoutAction } from '../config/gen/model_config_pb.ts';
-import { serverError, unavailable } from '../errors.ts';
+import { unavailable } from '../errors.ts';
 import { requestPrefix } from '../model/validate-request.ts';
 import type { ModelStats } from '../stats/model-stats.ts';
+import { Alarm, cancelledError, SchedulerBase, stoppingError } from './base.ts';
 import { executeBatch } from './executor.ts';
 import { Deque, type Queued } from './queued.ts';
-import type { ScheduledResult, ScheduleItem, Scheduler } from './scheduler.ts';
+import type { ScheduledResult, ScheduleItem } from './scheduler.ts';
 
 export interface DynamicBatcherOptions {
   instances: BackendInstance[];
@@ -49,7 +50,7 @@ type Decision = { batch: Queued[] } | { waitUntil: number } | undefined;
  * preferred_batch_size and max_queue_delay_microseconds, optional preserve_ordering.
  * Time comes from the injected clock, so tests drive it deterministically.
  */
-export class DynamicBatcher implements Scheduler {
+export class DynamicBatcher extends SchedulerBase {
   private readonly opts: DynamicBatcherOptions;
   private readonly idle: BackendInstance[];
   private readonly levels: Level[] = [];
@@ -57,12 +58,7 @@ export class DynamicBatcher implements Scheduler {
   private readonly preferred: Set<number>;
   private readonly largestPreferred: number;
   private readonly delayMs: number;
-  private queued = 0;
-  private running = 0;
-  private stopping = false;
-  private readonly drained: (() => void)[] = [];
-  private timer: unknown;
-  private timerAt = Infinity;
+  private readonly alarm: Alarm;
   private nextDeadline = Infinity;
   private arrivals = 0;
   /** preserve_ordering: arrival numbers settled so far, and results waiting for earlier ones. */
@@ -70,7 +66,9 @@ export class DynamicBatcher implements Scheduler {
   private readonly held = new Map<number, () => void>();
 
   constructor(opts: DynamicBatcherOptions) {
+    super(opts.clock, opts.stats);
     this.opts = opts;
+    this.alarm = new Alarm(opts.clock, () => this.pump());
     this.idle = [...opts.instances].reverse();
     const db = opts.batching;
     const count = Math.max(1, Number(db?.priorityLevels ?? 0n));
@@ -86,14 +84,8 @@ export class DynamicBatcher implements Scheduler {
     this.delayMs = Number(db?.maxQueueDelayMicroseconds ?? 0n) / 1000;
   }
 
-  get pending(): number {
-    return this.queued + this.running;
-  }
-
   enqueue(item: ScheduleItem): Promise<ScheduledResult> {
-    if (this.stopping) {
-      return Promise.reject(unavailable(`${requestPrefix(item.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`));
-    }
+    if (this.stopping) return Promise.reject(stoppingError(item.id));
     const levelIndex = item.priority !== undefined && item.priority >= 1 && item.priority <= this.levels.length ? item.priority - 1 : this.defaultLevel;
     const level = this.levels[levelIndex]!;
     const { policy } = level;
@@ -112,31 +104,27 @@ export class DynamicBatcher implements Scheduler {
       if (this.opts.batching?.preserveOrdering) q.seq = this.arrivals++;
       const signal = item.signal;
       if (signal?.aborted) {
-        this.settle(q, { error: cancelled(item.id) });
+        this.settle(q, { error: cancelledError(item.id) });
         return;
       }
       level.items.push(q);
-      this.queued++;
-      this.opts.stats.pending++;
+      this.enterQueue();
       this.pump();
       // Only a request that has to wait listens for its client going away.
-      if (!q.done && signal) signal.addEventListener('abort', () => this.cancel(q), { once: true });
+      if (!q.done) this.onCancel(signal, () => this.cancel(q));
     });
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.pending === 0) return;
-    await new Promise<void>((r) => this.drained.push(r));
+  protected override stopped(): void {
+    this.alarm.cancel();
   }
 
   private cancel(q: Queued): void {
     if (q.done) return;
     q.done = true;
     // It stays in its level's queue, skipped as done, until the queue's head passes it.
-    this.queued--;
-    this.opts.stats.pending--;
-    this.settle(q, { error: cancelled(q.item.id) });
+    this.dropFromQueue();
+    this.settle(q, { error: cancelledError(q.item.id) });
     this.pump();
   }
 
@@ -147,12 +135,12 @@ export class DynamicBatcher implements Scheduler {
       const d = this.decide(now);
       if (!d) break;
       if ('waitUntil' in d) {
-        this.wakeAt(d.waitUntil);
+        this.alarm.set(d.waitUntil);
         break;
       }
       void this.run(this.idle.pop()!, d.batch);
     }
-    if (this.nextDeadline < Infinity && this.queued > 0) this.wakeAt(this.nextDeadline);
+    if (this.nextDeadline < Infinity && this.queued > 0) this.alarm.set(this.nextDeadline);
     this.checkDrained();
   }
 
@@ -171,8 +159,7 @@ export class DynamicBatcher implements Scheduler {
           level.delayed.push(q);
         } else {
           q.done = true;
-          this.queued--;
-          this.opts.stats.pending--;
+          this.dropFromQueue();
           this.settle(q, { error: unavailable(`${requestPrefix(q.item.id)}Request timeout expired`) });
         }
         return false;
@@ -236,27 +223,13 @@ export class DynamicBatcher implements Scheduler {
       while (level.items.peek()?.done) level.items.shift();
       while (level.delayed.peek()?.done) level.delayed.shift();
     }
-    this.queued -= batch.length;
+    this.startRunning(batch.length);
     return batch;
   }
 
-  private wakeAt(at: number): void {
-    if (at >= this.timerAt) return;
-    const { clock } = this.opts;
-    if (this.timer !== undefined) clock.clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - clock.now()));
-  }
-
   private async run(instance: BackendInstance, batch: Queued[]): Promise<void> {
-    this.running += batch.length;
     await executeBatch(instance, batch, { clock: this.opts.clock, stats: this.opts.stats, settle: (q, o) => this.settle(q, o) });
-    this.running -= batch.length;
-    this.opts.stats.pending -= batch.length;
+    this.finishRunning(batch.length);
     this.idle.push(instance);
     this.pump();
   }
@@ -272,14 +245,6 @@ export class DynamicBatcher implements Scheduler {
       f();
     }
   }
-
-  private checkDrained(): void {
-    if (this.stopping && this.pending === 0) for (const r of this.drained.splice(0)) r();
-  }
-}
-
-function cancelled(id: string | undefined): Error {
-  return serverError('CANCELLED', `${requestPrefix(id)}request cancelled`);
 }
 
 /** Requests batch together only when their variable-size, non-ragged inputs have equal shapes. */

@@ -2,11 +2,11 @@ import type { ExecResult } from '../backend/backend.ts';
 import { ensembleScheduling } from '../config/accessors.ts';
 import type { ModelConfig } from '../config/gen/model_config_pb.ts';
 import { type Clock, elapsedNs } from '../clock.ts';
-import { serverError, toServerError, unavailable } from '../errors.ts';
+import { serverError, toServerError } from '../errors.ts';
 import type { ModelVersion } from '../model/model-version.ts';
-import { requestPrefix } from '../model/validate-request.ts';
 import type { NamedTensor, Tensor } from '../types.ts';
-import type { ScheduledResult, ScheduleItem, Scheduler } from './scheduler.ts';
+import { SchedulerBase, stoppingError } from './base.ts';
+import type { ScheduledResult, ScheduleItem } from './scheduler.ts';
 
 /** Finds a composing model's serving version (taking a reference) for a step. */
 export type StepResolver = (stepIndex: number, version: bigint) => ModelVersion;
@@ -16,40 +16,28 @@ export type StepResolver = (stepIndex: number, version: bigint) => ModelVersion;
  * exists, so independent steps run concurrently. Each step goes through its composing model's
  * own scheduler (its batcher applies).
  */
-export class EnsembleScheduler implements Scheduler {
-  private running = 0;
-  private stopping = false;
-  private readonly drained: (() => void)[] = [];
+export class EnsembleScheduler extends SchedulerBase {
   private readonly config: ModelConfig;
   private readonly resolve: StepResolver;
-  private readonly clock: Clock;
 
   constructor(config: ModelConfig, resolve: StepResolver, clock: Clock) {
+    // The steps' own schedulers count their pending requests; the ensemble counts none of its own.
+    super(clock, undefined);
     this.config = config;
     this.resolve = resolve;
-    this.clock = clock;
-  }
-
-  get pending(): number {
-    return this.running;
   }
 
   async enqueue(item: ScheduleItem): Promise<ScheduledResult> {
-    if (this.stopping) throw unavailable(`${requestPrefix(item.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`);
-    this.running++;
+    if (this.stopping) throw stoppingError(item.id);
+    this.enterQueue();
+    this.startRunning(1);
     const start = this.clock.now();
     try {
       const result = await this.run(item);
       return { result, queueNs: 0, inputNs: 0, inferNs: elapsedNs(start, this.clock.now()), outputNs: 0 };
     } finally {
-      this.running--;
-      if (this.stopping && this.running === 0) for (const r of this.drained.splice(0)) r();
+      this.finishRunning(1);
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.running > 0) await new Promise<void>((r) => this.drained.push(r));
   }
 
   private async run(item: ScheduleItem): Promise<ExecResult> {

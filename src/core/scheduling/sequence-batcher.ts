@@ -6,9 +6,10 @@ import type { Logger } from '../log.ts';
 import { requestPrefix } from '../model/validate-request.ts';
 import type { ModelStats } from '../stats/model-stats.ts';
 import type { Tensor } from '../types.ts';
+import { Alarm, cancelledError, SchedulerBase } from './base.ts';
 import { executeBatch } from './executor.ts';
 import { Deque, type Queued } from './queued.ts';
-import type { ScheduledResult, ScheduleItem, Scheduler } from './scheduler.ts';
+import type { ScheduledResult, ScheduleItem } from './scheduler.ts';
 import { type ControlSpec, controlSpecs, controlTensors, type CorrelationId, initialState, type StateSpec } from './sequence-controls.ts';
 
 export interface SequenceBatcherOptions {
@@ -58,7 +59,7 @@ const MAX_STRING_ID = 128;
  * READY, CORRID) and implicit state filled in. Sequences beyond the free slots wait in a FIFO
  * backlog; idle sequences are reaped after max_sequence_idle_microseconds.
  */
-export class SequenceBatcher implements Scheduler {
+export class SequenceBatcher extends SchedulerBase {
   private readonly opts: SequenceBatcherOptions;
   private readonly model: string;
   private readonly batching: boolean;
@@ -70,15 +71,15 @@ export class SequenceBatcher implements Scheduler {
   private readonly oldest: boolean;
   private readonly maxPerBatch: number;
   private readonly idleMs: number;
-  private queued = 0;
-  private running = 0;
-  private stopping = false;
-  private readonly drained: (() => void)[] = [];
-  private reaper: unknown;
-  private reaperAt = Infinity;
+  private readonly reaper: Alarm;
 
   constructor(opts: SequenceBatcherOptions) {
+    super(opts.clock, opts.stats);
     this.opts = opts;
+    this.reaper = new Alarm(opts.clock, () => {
+      this.reap(opts.clock.now());
+      this.pump();
+    });
     const { config, sequence } = opts;
     this.model = config.name;
     this.batching = config.maxBatchSize > 0;
@@ -95,10 +96,6 @@ export class SequenceBatcher implements Scheduler {
       for (let s = 0; s < perInstance; s++) for (let i = 0; i < opts.instances.length; i++) this.slots.push({ instance: i, index: s });
     }
     this.idleMs = Number(sequence.maxSequenceIdleMicroseconds || 1_000_000n) / 1000;
-  }
-
-  get pending(): number {
-    return this.queued + this.running;
   }
 
   enqueue(item: ScheduleItem): Promise<ScheduledResult> {
@@ -143,17 +140,35 @@ export class SequenceBatcher implements Scheduler {
     }
     return new Promise((resolve, reject) => {
       const q: SeqRequest = { item, enqueuedAt: now, done: false, resolve, reject, start, end };
+      if (item.signal?.aborted) return reject(cancelledError(item.id));
       target.queue.push(q);
-      this.queued++;
-      this.opts.stats.pending++;
+      this.enterQueue();
       this.pump();
+      // Only a request that has to wait listens for its client going away.
+      if (!q.done) this.onCancel(item.signal, () => this.cancel(target, q));
     });
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.pending > 0) await new Promise<void>((r) => this.drained.push(r));
-    if (this.reaper !== undefined) this.opts.clock.clearTimeout(this.reaper);
+  protected override stopped(): void {
+    this.reaper.cancel();
+  }
+
+  /**
+   * A waiting request whose client went away leaves its sequence's queue; a sequence that has
+   * ended (or was reaped) and has nothing left gives its slot back.
+   */
+  private cancel(seq: Sequence, q: SeqRequest): void {
+    if (q.done) return;
+    q.done = true;
+    seq.queue.filter((x) => x !== q);
+    this.dropFromQueue();
+    q.reject(cancelledError(q.item.id));
+    if (seq.detached && seq.queue.length === 0 && !seq.inFlight && seq.slot) {
+      const slot = seq.slot;
+      seq.slot = undefined;
+      this.release(slot);
+    }
+    this.pump();
   }
 
   /** Lowest free slot index first, so new sequences spread over instances before doubling up. */
@@ -188,7 +203,7 @@ export class SequenceBatcher implements Scheduler {
       void this.run(i, batch);
     }
     this.scheduleReaper();
-    if (this.stopping && this.pending === 0) for (const r of this.drained.splice(0)) r();
+    this.checkDrained();
   }
 
   /** At most one request per slot, from sequences with nothing in flight and equal input shapes. */
@@ -210,16 +225,16 @@ export class SequenceBatcher implements Scheduler {
       key = k;
       batch.push(r);
     }
-    for (const { seq } of batch) {
+    for (const { seq, q } of batch) {
       seq.queue.shift();
       seq.inFlight = true;
+      q.done = true;
     }
-    this.queued -= batch.length;
+    this.startRunning(batch.length);
     return batch;
   }
 
   private async run(instance: number, batch: { seq: Sequence; q: SeqRequest }[]): Promise<void> {
-    this.running += batch.length;
     const requests = batch.map(({ seq, q }) => this.execRequest(seq, q));
     await executeBatch(this.opts.instances[instance]!, batch.map((b) => b.q), {
       clock: this.opts.clock,
@@ -234,8 +249,7 @@ export class SequenceBatcher implements Scheduler {
         else q.resolve(o.result!);
       },
     }, requests);
-    this.running -= batch.length;
-    this.opts.stats.pending -= batch.length;
+    this.finishRunning(batch.length);
     for (const { seq, q } of batch) {
       seq.inFlight = false;
       if ((q.end || seq.detached) && seq.queue.length === 0 && seq.slot) {
@@ -267,8 +281,8 @@ export class SequenceBatcher implements Scheduler {
       if (this.active.get(seq.key) === seq) this.active.delete(seq.key);
       let q: SeqRequest | undefined;
       while ((q = seq.queue.shift())) {
-        this.queued--;
-        this.opts.stats.pending--;
+        q.done = true;
+        this.dropFromQueue();
         q.reject(unavailable(`${requestPrefix(q.item.id)}timeout of the corresponding sequence has been expired`));
       }
       return false;
@@ -280,16 +294,7 @@ export class SequenceBatcher implements Scheduler {
     let next = Infinity;
     for (const seq of this.active.values()) next = Math.min(next, seq.lastActivity + this.idleMs);
     for (const seq of this.backlog) next = Math.min(next, seq.expiry);
-    if (next === Infinity || next >= this.reaperAt) return;
-    const { clock } = this.opts;
-    if (this.reaper !== undefined) clock.clearTimeout(this.reaper);
-    this.reaperAt = next;
-    this.reaper = clock.setTimeout(() => {
-      this.reaper = undefined;
-      this.reaperAt = Infinity;
-      this.reap(clock.now());
-      this.pump();
-    }, Math.max(0, next - clock.now()));
+    if (next < Infinity) this.reaper.set(next);
   }
 
   private reap(now: number): void {
