@@ -9,6 +9,11 @@ export interface Logger {
   verbose(level: number, msg: string, fields?: Record<string, unknown>): void;
   /** An audit record (load, unload, config override): always written, as one JSON line. */
   audit(entry: Record<string, unknown>): void;
+  /**
+   * The highest verbose level this logger writes (0 = none; absent = unknown, treated as 0), so
+   * callers can leave out work that only feeds verbose messages, such as the per-request log.
+   */
+  readonly verboseLevel?: number;
 }
 
 export interface ConsoleLoggerOptions {
@@ -43,7 +48,8 @@ export function createLogger(opts: ConsoleLoggerOptions = {}): Logger {
       if (lvl <= verboseLevel) emit('verbose', m, f);
     },
     audit: (entry) => write(JSON.stringify({ audit: true, ...entry }), 'info'),
+    verboseLevel,
   };
 }
 
-export const silentLogger: Logger = { error() {}, warn() {}, info() {}, verbose() {}, audit() {} };
+export const silentLogger: Logger = { error() {}, warn() {}, info() {}, verbose() {}, audit() {}, verboseLevel: 0 };

@@ -4,6 +4,7 @@ import type { InferenceServer } from '../../core/server.ts';
 import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, lazySignal, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
 import { PendingLimit } from './limits.ts';
+import { noteServedVersion, requestLog } from './request-log.ts';
 import { restrictedApi } from './restricted.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -26,6 +27,10 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     cancelSignal: opts.cancelSignal ?? ((c) => lazySignal(() => c.req.raw.signal)),
   };
   const app = new Hono();
+  if ((server.log.verboseLevel ?? 0) >= 1) {
+    app.use('*', requestLog(server.log));
+    ctx.noteServedVersion = noteServedVersion;
+  }
   if (opts.corsOrigin && opts.corsOrigin.length > 0) {
     app.use('/v2/*', cors({ origin: opts.corsOrigin, exposeHeaders: ['Inference-Header-Content-Length'], allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'Content-Encoding'] }));
   }

@@ -46,6 +46,8 @@ export interface RouteContext {
   cancelSignal: (c: Context) => CancelSignal | undefined;
   /** --http-max-pending, when set. */
   pending?: PendingLimit;
+  /** Set while the request log is on: tells it which version served an inference that named none. */
+  noteServedVersion?: (c: Context, version: string) => void;
 }
 
 export const DEFAULT_MAX_INPUT_SIZE = 64 * 1024 * 1024;

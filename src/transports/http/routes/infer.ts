@@ -19,6 +19,7 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     const request = decodeInferRequest(body, { model, version, headerLength });
     request.signal = ctx.cancelSignal(c);
     const response = await ctx.server.infer(request);
+    ctx.noteServedVersion?.(c, response.model_version);
     const binaryDefault = request.parameters?.binary_data_output === true;
     const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, binaryDefault));
     const headers: Record<string, string> = {};
