@@ -12,6 +12,7 @@ export interface DenoDirEntry {
 export interface DenoFileInfo {
   isFile: boolean;
   isDirectory: boolean;
+  isSymlink: boolean;
   size: number;
   mtime: Date | null;
 }
@@ -44,10 +45,12 @@ export interface DenoApi {
   readDir(path: string): AsyncIterable<DenoDirEntry>;
   readFile(path: string): Promise<Uint8Array>;
   stat(path: string): Promise<DenoFileInfo>;
+  lstat(path: string): Promise<DenoFileInfo>;
+  readLink(path: string): Promise<string>;
   statSync(path: string | URL): DenoFileInfo;
   realPath(path: string): Promise<string>;
   realPathSync(path: string): string;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
+  writeFile(path: string, data: Uint8Array, options?: { createNew?: boolean }): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   makeTempDir(options?: { prefix?: string }): Promise<string>;

@@ -18,8 +18,8 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 const base = () => `${server.url}models/`;
 
-driverContract('memory', () => memory({ files: contractFiles() }));
+driverContract('memory', () => memory({ files: contractFiles() }), { symlinks: false });
 const fsRoot = tmpTree(contractFiles());
-driverContract('fs-node', () => fsNode({ root: fsRoot }));
-driverContract('http (static server + repository.json)', () => http({ base: base() }));
-driverContract('indexeddb in front of http', () => indexedDb({ source: http({ base: base() }), lib: fakeIdb().lib }));
+driverContract('fs-node', () => fsNode({ root: fsRoot }), { symlinks: (root) => fsNode({ root }) });
+driverContract('http (static server + repository.json)', () => http({ base: base() }), { symlinks: false });
+driverContract('indexeddb in front of http', () => indexedDb({ source: http({ base: base() }), lib: fakeIdb().lib }), { symlinks: false });

@@ -77,33 +77,56 @@ const scale = (url: string, data: number[]) =>
 const DRIVER_CHECKS = `
 import { fsDeno } from './src/platform/drivers/fs-deno.ts';
 import { fsNode } from './src/platform/drivers/fs-node.ts';
+const [root, outside] = Deno.args;
 const code = (p) => p.then(() => 'ok', (e) => e.code ?? String(e));
+const failure = (p) => p.then(() => 'ok', (e) => ({ code: e.code, message: e.message }));
 const entries = (l) => l.map((e) => e.name + ':' + e.kind).sort();
+const broken = (l) => Object.fromEntries(l.filter((e) => e.broken).map((e) => [e.name, e.broken]));
+const text = (p) => p.then((b) => new TextDecoder().decode(b), (e) => e.code ?? String(e));
+const listOutside = async () => { const n = []; for await (const e of Deno.readDir(outside)) n.push(e.name); return n.sort(); };
 const out = {};
 for (const [name, make] of [['fsDeno', fsDeno], ['fsNode', fsNode]]) {
-  const d = make({ root: Deno.args[0] });
+  const d = make({ root });
   const s = await d.stat('m/config.pbtxt');
   await d.write('w/a/b.txt', new TextEncoder().encode('hello'));
   const written = new TextDecoder().decode(await d.read('w/a/b.txt'));
   await d.remove('w');
+  const loop = await failure(d.read('m/loop'));
+  const noFollow = make({ root, followLinks: false });
   out[name] = {
     list: entries(await d.list('m')),
+    broken: { ...broken(await d.list('m')), loop: undefined },
+    loopBroken: (broken(await d.list('m')).loop ?? '').startsWith("cannot read '" + root + "/m/loop': "),
     listIn: entries(await d.list('m/in')),
     read: new TextDecoder().decode(await d.read('m/config.pbtxt')),
     readMissing: await code(d.read('m/nope')),
-    readOutside: await code(d.read('m/out/secret.txt')),
+    readOutside: await text(d.read('m/out/secret.txt')),
+    readBlob: await text(d.read('m/blob')),
+    readDangling: await failure(d.read('m/dangling')),
+    readBehindDangling: await failure(d.read('m/dangling/x')),
+    readLoop: { code: loop.code, names: String(loop.message).startsWith("cannot read '" + root + "/m/loop': ") },
     readDir: await code(d.read('m/1')),
     readParent: await code(d.read('../x')),
     listMissing: await code(d.list('nope')),
     stat: { kind: s.kind, size: s.size, mtime: typeof s.mtimeMs === 'number' },
     statDir: (await d.stat('m/1')).kind,
     statMissing: await d.stat('m/nope'),
-    statOutside: await d.stat('m/out'),
+    statOutside: (await d.stat('m/out'))?.kind ?? null,
+    statDangling: await d.stat('m/dangling'),
     localPath: d.localPath('m/config.pbtxt') ?? null,
     localPathOutside: d.localPath('m/out/secret.txt') ?? null,
     written,
     removed: await d.stat('w'),
     removeMissing: await code(d.remove('w/never')),
+    noFollow: {
+      broken: Object.keys(broken(await noFollow.list('m'))).sort(),
+      read: await failure(noFollow.read('m/out/secret.txt')),
+      write: await failure(noFollow.write('m/out/evil.txt', new TextEncoder().encode('evil'))),
+      writeLink: await code(noFollow.write('m/blob', new TextEncoder().encode('evil'))),
+      localPath: noFollow.localPath('m/out/secret.txt') ?? null,
+      outside: await listOutside(),
+      secret: new TextDecoder().decode(await Deno.readFile(outside + '/secret.txt')),
+    },
   };
 }
 console.log(JSON.stringify(out));
@@ -177,33 +200,53 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
     }
   });
 
-  it('fsDeno behaves like fsNode: listing, NOT_FOUND, stat null, symlinks out of the root, write/remove', () => {
+  it('fsDeno behaves like fsNode: listing, NOT_FOUND, stat null, operator links followed, dangling links named, followLinks false, write/remove', () => {
     const outside = tmpTree({ 'secret.txt': 'no' });
     const root = tmpTree({ 'm/config.pbtxt': 'x', 'm/1/model.onnx': 'onnx' });
     symlinkSync(outside, join(root, 'm/out'));
+    symlinkSync(join(outside, 'secret.txt'), join(root, 'm/blob'));
     symlinkSync(join(root, 'm/1'), join(root, 'm/in'));
     symlinkSync(join(root, 'm/gone'), join(root, 'm/dangling'));
-    const r = spawnSync(DENO, ['eval', ...DENO_RUN.slice(2), DRIVER_CHECKS, root], { encoding: 'utf8', env: denoEnv(), timeout: 30_000 });
+    symlinkSync('loop', join(root, 'm/loop'));
+    const r = spawnSync(DENO, ['eval', ...DENO_RUN.slice(2), DRIVER_CHECKS, root, outside], { encoding: 'utf8', env: denoEnv(), timeout: 30_000 });
     expect(r.stderr).toBe('');
     const results = JSON.parse(r.stdout) as Record<string, unknown>;
+    const dangling = `it is a symbolic link to '${join(root, 'm/gone')}', which does not exist`;
+    const refused = (verb: string, p: string) => `cannot ${verb} '${join(root, p)}': it leads through a symbolic link, and links are not followed in '${root}'`;
     const expected = {
-      list: ['1:dir', 'config.pbtxt:file', 'in:dir'],
+      list: ['1:dir', 'blob:file', 'config.pbtxt:file', 'dangling:file', 'in:dir', 'loop:file', 'out:dir'],
+      broken: { dangling: `cannot read '${join(root, 'm/dangling')}': ${dangling}` },
+      loopBroken: true,
       listIn: ['model.onnx:file'],
       read: 'x',
       readMissing: 'NOT_FOUND',
-      readOutside: 'NOT_FOUND',
+      readOutside: 'no',
+      readBlob: 'no',
+      readDangling: { code: 'INTERNAL', message: `cannot read '${join(root, 'm/dangling')}': ${dangling}` },
+      readBehindDangling: { code: 'INTERNAL', message: `cannot read '${join(root, 'm/dangling/x')}': '${join(root, 'm/dangling')}' is a symbolic link to '${join(root, 'm/gone')}', which does not exist` },
+      readLoop: { code: 'INTERNAL', names: true },
       readDir: 'NOT_FOUND',
       readParent: 'INVALID_ARG',
       listMissing: 'NOT_FOUND',
       stat: { kind: 'file', size: 1, mtime: true },
       statDir: 'dir',
       statMissing: null,
-      statOutside: null,
+      statOutside: 'dir',
+      statDangling: null,
       localPath: join(root, 'm/config.pbtxt'),
-      localPathOutside: null,
+      localPathOutside: join(root, 'm/out/secret.txt'),
       written: 'hello',
       removed: null,
       removeMissing: 'ok',
+      noFollow: {
+        broken: ['blob', 'dangling', 'in', 'loop', 'out'],
+        read: { code: 'INTERNAL', message: refused('read', 'm/out/secret.txt') },
+        write: { code: 'INTERNAL', message: `cannot write '${join(root, 'm/out/evil.txt')}': '${join(root, 'm/out')}' is a symbolic link, and links are not followed in '${root}'` },
+        writeLink: 'INTERNAL',
+        localPath: null,
+        outside: ['secret.txt'],
+        secret: 'no',
+      },
     };
     expect(results).toEqual({ fsDeno: expected, fsNode: expected });
   });

@@ -3,6 +3,12 @@ import { invalidArg } from '../errors.ts';
 export interface DirEntry {
   name: string;
   kind: 'file' | 'dir';
+  /**
+   * Set when the entry is a symbolic link that cannot be followed (its target does not exist, a
+   * loop, no permission): the error, naming the entry. Such an entry is listed as a 'file', and
+   * reading it fails with this reason.
+   */
+  broken?: string;
 }
 
 export interface FileStat {
@@ -16,8 +22,11 @@ export interface FileStat {
 
 /**
  * The storage seam between the core and a model repository. Paths are relative to the
- * repository root, '/'-separated, never absolute and never containing '..'. A missing path
- * makes `read`/`list` throw a NOT_FOUND ServerError and `stat` return null.
+ * repository root, '/'-separated, never absolute and never containing '..' (`joinPath`), so
+ * nothing a client sends can name a file outside the repository. Symbolic links placed in the
+ * repository by its operator are followed wherever they lead. A missing path makes
+ * `read`/`list` throw a NOT_FOUND ServerError and `stat` return null; a path behind a dangling
+ * link is not missing: `read`/`list` throw an error that names the link and its target.
  */
 export interface RepositoryDriver {
   readonly name: string;

@@ -1,4 +1,4 @@
-import { isServerError } from '../errors.ts';
+import { internal, isServerError } from '../errors.ts';
 import { type DirEntry, joinPath, type RepositoryDriver } from './driver.ts';
 
 /** Sub-directories of a model directory that are never versions. */
@@ -7,7 +7,10 @@ const NOT_VERSIONS = new Set(['warmup', 'initial_state', 'configs']);
 export interface ModelDirectory {
   /** Version numbers present (valid numeric directory names), ascending. */
   versions: number[];
-  /** Entries of the lexically first version directory (backend detection). */
+  /**
+   * Entries of the lexically first version directory (backend detection), links that cannot be
+   * followed included: reading such a model file then says why it cannot be read.
+   */
   firstVersionFiles: string[];
   /** Text of config.pbtxt (or configs/<name>.pbtxt), undefined when absent. */
   configText?: string;
@@ -29,10 +32,13 @@ export class Repository {
     this.label = label;
   }
 
-  /** Model directory names (dot-directories are ignored). */
+  /**
+   * Model directory names (dot-directories are ignored). A link that cannot be followed counts
+   * too, so that loading it reports why instead of the model silently not existing.
+   */
   async listModels(): Promise<string[]> {
     const entries = await this.driver.list('');
-    return entries.filter((e) => e.kind === 'dir' && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries.filter((e) => (e.kind === 'dir' || e.broken !== undefined) && !e.name.startsWith('.')).map((e) => e.name).sort();
   }
 
   async hasModel(name: string): Promise<boolean> {
@@ -42,6 +48,9 @@ export class Repository {
 
   async readModelDirectory(name: string, configName?: string): Promise<ModelDirectory> {
     const entries = await this.driver.list(joinPath(name));
+    // A version directory behind a dangling link: its reason, rather than "no versions" later.
+    const broken = entries.find((e) => e.broken !== undefined && isVersionName(e.name));
+    if (broken) throw internal(broken.broken!);
     const versionDirs = entries.filter((e) => e.kind === 'dir' && isVersionName(e.name));
     const versions = versionDirs.map((e) => Number(e.name)).sort((a, b) => a - b);
     const first = versionDirs.map((e) => e.name).sort()[0];

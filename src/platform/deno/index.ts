@@ -66,7 +66,7 @@ export async function createServer(opts: DenoServerOptions): Promise<InferenceSe
       jsDenoBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
-    createOverrideStore: async () => fsDeno({ root: await Deno.makeTempDir({ prefix: 'nereid-override-' }) }),
+    createOverrideStore: async () => fsDeno({ root: await Deno.makeTempDir({ prefix: 'nereid-override-' }), followLinks: false }),
   });
 }
 

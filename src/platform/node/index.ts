@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { type ExecutionBackend, InferenceServer, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
+import { type ExecutionBackend, InferenceServer, type RepositoryDriver, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
 import { fsNode } from '../drivers/fs-node.ts';
 import { jsNodeBackend } from './js-backend-node.ts';
 import { type ProviderName, ortRouter } from '../ort/router.ts';
@@ -53,8 +53,13 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
       jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
-    createOverrideStore: opts.createOverrideStore ?? (async () => fsNode({ root: await mkdtemp(join(tmpdir(), 'nereid-override-')) })),
+    createOverrideStore: opts.createOverrideStore ?? (() => overrideStore()),
   });
+}
+
+/** A private directory for a model's `file:` overrides (a new one under `parent` each time); its driver never follows or writes through a link. */
+export async function overrideStore(parent: string = tmpdir()): Promise<RepositoryDriver> {
+  return fsNode({ root: await mkdtemp(join(parent, 'nereid-override-')), followLinks: false });
 }
 
 /** onnxruntime-web under Node (WASM only: Node has no WebGPU), loaded on first use. */
