@@ -16,3 +16,4 @@ export { coerceTensorData } from './tensor/coerce.ts';
 export { allocate, byteSize, DATA_TYPES, elementCount, isDataType } from './tensor/datatype.ts';
 export { clientShape, configTypeName, dims, protocolType } from './config/accessors.ts';
 export { parameter } from './config/accessors.ts';
+export * from './codec/index.ts';

@@ -192,7 +192,7 @@ export class InferenceServer {
   }
 
   async infer(req: InferRequest): Promise<InferResponse> {
-    const continuing = req.parameters?.sequence_id !== undefined && req.parameters.sequence_start !== true;
+    const continuing = req.sequence !== undefined && !req.sequence.start;
     if (this.state === 'exiting' && !continuing) {
       throw unavailable(`${requestPrefix(req.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`);
     }

@@ -64,13 +64,35 @@ export interface CancelSignal {
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
 }
 
+/** A correlation id: an unsigned integer (exact beyond 2^53 as a bigint) or a string. */
+export type SequenceId = number | bigint | string;
+
+/** Sequence-batcher flags of a request (request parameters sequence_id, sequence_start, sequence_end). */
+export interface SequenceFlags {
+  id: SequenceId;
+  start: boolean;
+  end: boolean;
+}
+
+/**
+ * One inference request as every transport hands it to the core: decoded and with its
+ * parameters parsed once (see codec/parameters.ts).
+ */
 export interface InferRequest {
   /** Model name, possibly qualified as NAMESPACE::MODEL. */
   model: string;
   /** Requested version; empty/undefined means "latest ready". */
   version?: string;
   id?: string;
+  /** The client's own request parameters (Triton's reserved ones are the typed fields below); echoed in the response. */
   parameters?: Parameters;
+  sequence?: SequenceFlags;
+  /** Priority level (dynamic batcher); 0 or absent = the default level. */
+  priority?: number;
+  /** Queue timeout in microseconds (dynamic batcher, sequence backlog). */
+  timeoutUs?: number;
+  /** Outputs in binary form unless an output says otherwise (binary_data_output). */
+  binaryOutput?: boolean;
   inputs: NamedTensor[];
   /** Undefined means all outputs of the model. */
   outputs?: RequestedOutput[];

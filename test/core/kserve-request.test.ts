@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInferRequest } from '../../src/core/tensor/kserve-request.ts';
+import { decodeInferRequest } from '../../src/core/codec/kserve-request.ts';
 import type { DataType, InferRequest, NamedTensor } from '../../src/core/types.ts';
 import { bytesElements } from '../helpers/kserve.ts';
 import { caught } from './helpers.ts';
@@ -209,7 +209,8 @@ describe('decodeInferRequest: binary tensor data (§3.5)', () => {
     expect(r.version).toBe('3');
     expect(r.inputs).toEqual([]);
     expect(Array.from(r.rawInput ?? [])).toEqual([1, 2, 3, 4, 5]);
-    expect(r.parameters).toEqual({ binary_data_output: true });
+    expect(r.binaryOutput).toBe(true);
+    expect(r.parameters).toBeUndefined();
   });
 });
 
@@ -378,10 +379,11 @@ describe('decodeInferRequest: parameters (§3.4)', () => {
   const bad = (p: unknown) => caught(() => decodeJson({ parameters: p, inputs: [] }));
 
   it('accepts reserved keys with their types and forwards custom string/int/bool/double parameters', () => {
-    expect(
-      params({ sequence_id: 7, sequence_start: true, sequence_end: false, priority: 2, timeout: 100, binary_data_output: true, s: 'x', i: 3, b: false, d: 1.5 }),
-    ).toEqual({ sequence_id: 7, sequence_start: true, sequence_end: false, priority: 2, timeout: 100, binary_data_output: true, s: 'x', i: 3, b: false, d: 1.5 });
-    expect(params({ sequence_id: 'corr-1' })).toEqual({ sequence_id: 'corr-1' });
+    const r = decodeJson({ parameters: { sequence_id: 7, sequence_start: true, sequence_end: false, priority: 2, timeout: 100, binary_data_output: true, s: 'x', i: 3, b: false, d: 1.5 }, inputs: [] });
+    expect(r).toMatchObject({ sequence: { id: 7, start: true, end: false }, priority: 2, timeoutUs: 100, binaryOutput: true, parameters: { s: 'x', i: 3, b: false, d: 1.5 } });
+    expect(decodeJson({ parameters: { sequence_id: 'corr-1' }, inputs: [] })).toMatchObject({ sequence: { id: 'corr-1', start: false, end: false } });
+    expect(decodeJson({ parameters: { sequence_end: true }, inputs: [] }).sequence).toEqual({ id: 0, start: false, end: true });
+    expect(decodeJson({ parameters: { s: 'x' }, inputs: [] }).sequence).toBeUndefined();
   });
 
   it.each([

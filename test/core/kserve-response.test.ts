@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInferRequest } from '../../src/core/tensor/kserve-request.ts';
-import { binaryOutputs, encodeInferResponse } from '../../src/core/tensor/kserve-response.ts';
+import { decodeInferRequest } from '../../src/core/codec/kserve-request.ts';
+import { binaryOutputs, type EncodedResponse, encodeInferResponse, joinParts } from '../../src/core/codec/kserve-response.ts';
 import type { InferResponse, NamedTensor } from '../../src/core/types.ts';
 import { caught } from './helpers.ts';
 
@@ -12,23 +12,25 @@ const always = () => true;
 const res = (outputs: NamedTensor[], extra: Partial<InferResponse> = {}): InferResponse => ({ model_name: 'm', model_version: '1', outputs, ...extra });
 
 /** Splits an encoded response into its JSON text and trailing binary bytes. */
-function split(r: { body: Uint8Array; headerLength?: number }): { json: string; bin: number[] } {
-  const n = r.headerLength ?? r.body.byteLength;
-  return { json: dec.decode(r.body.subarray(0, n)), bin: Array.from(r.body.subarray(n)) };
+function split(r: EncodedResponse): { json: string; bin: number[] } {
+  const body = joinParts(r.parts);
+  expect(body.byteLength).toBe(r.byteLength);
+  const n = r.headerLength ?? body.byteLength;
+  return { json: dec.decode(body.subarray(0, n)), bin: Array.from(body.subarray(n)) };
 }
 
 describe('encodeInferResponse: JSON outputs (§3.3)', () => {
   it('prints FP32 as the double of the stored float, and NaN/Infinity/-Infinity bare', () => {
     const r = encodeInferResponse(res([{ name: 'O', datatype: 'FP32', shape: [4], data: new Float32Array([0.1, NaN, Infinity, -Infinity]) }], { id: '42' }), never);
     expect(r.headerLength).toBeUndefined();
-    expect(dec.decode(r.body)).toBe(
+    expect(dec.decode(joinParts(r.parts))).toBe(
       '{"id":"42","model_name":"m","model_version":"1","outputs":[{"name":"O","datatype":"FP32","shape":[4],"data":[0.10000000149011612,NaN,Infinity,-Infinity]}]}',
     );
   });
 
   it('prints BOOL as true/false and omits an empty id', () => {
     const r = encodeInferResponse(res([{ name: 'B', datatype: 'BOOL', shape: [1, 3], data: new Uint8Array([1, 0, 1]) }], { id: '' }), never);
-    expect(dec.decode(r.body)).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"B","datatype":"BOOL","shape":[1,3],"data":[true,false,true]}]}');
+    expect(dec.decode(joinParts(r.parts))).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"B","datatype":"BOOL","shape":[1,3],"data":[true,false,true]}]}');
   });
 
   it('prints INT64/UINT64 beyond 2^53 exactly', () => {
@@ -39,7 +41,7 @@ describe('encodeInferResponse: JSON outputs (§3.3)', () => {
       ]),
       never,
     );
-    expect(dec.decode(r.body)).toBe(
+    expect(dec.decode(joinParts(r.parts))).toBe(
       '{"model_name":"m","model_version":"1","outputs":[' +
         '{"name":"I","datatype":"INT64","shape":[3],"data":[9007199254740993,-9223372036854775808,9223372036854775807]},' +
         '{"name":"U","datatype":"UINT64","shape":[1],"data":[18446744073709551615]}]}',
@@ -55,19 +57,19 @@ describe('encodeInferResponse: JSON outputs (§3.3)', () => {
       ]),
       never,
     );
-    const j = JSON.parse(dec.decode(r.body)) as { outputs: { data: number[] }[] };
+    const j = JSON.parse(dec.decode(joinParts(r.parts))) as { outputs: { data: number[] }[] };
     expect(j.outputs.map((o) => o.data)).toEqual([[-128, 127], [4294967295], [0.1, -2.5]]);
   });
 
   it('prints BYTES as JSON strings', () => {
     const r = encodeInferResponse(res([{ name: 'S', datatype: 'BYTES', shape: [3], data: [enc.encode('a"b'), enc.encode('é\n'), new Uint8Array(0)] }]), never);
-    expect(dec.decode(r.body)).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"S","datatype":"BYTES","shape":[3],"data":["a\\"b","é\\n",""]}]}');
+    expect(dec.decode(joinParts(r.parts))).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"S","datatype":"BYTES","shape":[3],"data":["a\\"b","é\\n",""]}]}');
   });
 
   it('includes response parameters only when present', () => {
     const r = encodeInferResponse(res([], { parameters: { a: 1, b: 'x', c: true } }), never);
-    expect(dec.decode(r.body)).toBe('{"model_name":"m","model_version":"1","parameters":{"a":1,"b":"x","c":true},"outputs":[]}');
-    expect(dec.decode(encodeInferResponse(res([], { parameters: {} }), never).body)).toBe('{"model_name":"m","model_version":"1","outputs":[]}');
+    expect(dec.decode(joinParts(r.parts))).toBe('{"model_name":"m","model_version":"1","parameters":{"a":1,"b":"x","c":true},"outputs":[]}');
+    expect(dec.decode(joinParts(encodeInferResponse(res([], { parameters: {} }), never).parts))).toBe('{"model_name":"m","model_version":"1","outputs":[]}');
   });
 
   it('rejects FP16 outputs requested as JSON', () => {
@@ -109,14 +111,15 @@ describe('encodeInferResponse: binary outputs (§3.5)', () => {
       2, 0, 0, 0, 7, 8, 0, 0, 0, 0, // S: len 2 "\x07\x08", len 0
       0, 0, 0, 0, 0, 0, 0xf0, 0x3f, // D: 1.0 (FP64 LE)
     ]);
-    expect(r.body.byteLength).toBe(r.headerLength! + 8 + 10 + 8);
+    expect(r.byteLength).toBe(r.headerLength! + 8 + 10 + 8);
+    expect(r.parts.map((p) => p.byteLength)).toEqual([r.headerLength, 8, 10, 8]);
   });
 
   it('sets headerLength even when the only binary output is empty', () => {
     const r = encodeInferResponse(res([{ name: 'Z', datatype: 'FP32', shape: [0], data: new Float32Array(0) }]), always);
     const expectedJson = '{"model_name":"m","model_version":"1","outputs":[{"name":"Z","datatype":"FP32","shape":[0],"parameters":{"binary_data_size":0}}]}';
     expect(r.headerLength).toBe(expectedJson.length);
-    expect(dec.decode(r.body)).toBe(expectedJson);
+    expect(dec.decode(joinParts(r.parts))).toBe(expectedJson);
   });
 
   it('keeps other output parameters next to binary_data_size', () => {

@@ -254,10 +254,10 @@ describe('SequenceBatcher', () => {
 
 describe('correlation ids beyond 2^53', () => {
   it('are kept exact from the JSON request to the CORRID control', async () => {
-    const { decodeInferRequest } = await import('../../src/core/tensor/kserve-request.ts');
+    const { decodeInferRequest } = await import('../../src/core/codec/kserve-request.ts');
     const body = new TextEncoder().encode('{"parameters":{"sequence_id":18446744073709551615,"sequence_start":true},"inputs":[{"name":"IN","shape":[1,1],"datatype":"INT32","data":[1]}]}');
     const r = decodeInferRequest(body, { model: 'seq' });
-    expect(r.parameters?.sequence_id).toBe(18446744073709551615n);
+    expect(r.sequence?.id).toBe(18446744073709551615n);
     const { inst, batcher } = setup(0);
     await batcher.enqueue(req(18446744073709551615n as unknown as number, 1, { start: true }));
     expect(inst.batches[0]![0]!.corrid).toBe(18446744073709551615n);

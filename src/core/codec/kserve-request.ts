@@ -1,13 +1,13 @@
 import { invalidArg } from '../errors.ts';
-import type { InferRequest, NamedTensor, Parameters, ParamValue, RequestedOutput, TensorData } from '../types.ts';
-import { deserializeBytesTensor } from './bytes.ts';
-import { DATA_TYPES, isDataType, viewBytes } from './datatype.ts';
-import { needsExactParse, parseExact } from './exact-json.ts';
-import { flattenJsonData, jsonToTensorData } from './json.ts';
-import { checkShape } from './shape.ts';
+import type { InferRequest, NamedTensor, RequestedOutput, TensorData } from '../types.ts';
+import { deserializeBytesTensor } from '../tensor/bytes.ts';
+import { DATA_TYPES, isDataType, viewBytes } from '../tensor/datatype.ts';
+import { needsExactParse, parseExact } from '../tensor/exact-json.ts';
+import { flattenJsonData, jsonToTensorData } from '../tensor/json.ts';
+import { checkShape } from '../tensor/shape.ts';
+import { plainParameters, requestParameters } from './parameters.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
 
 export interface DecodeOptions {
   model: string;
@@ -24,7 +24,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export function decodeInferRequest(body: Uint8Array, opts: DecodeOptions): InferRequest {
   const { model, headerLength } = opts;
   if (headerLength === 0) {
-    return { model, version: opts.version, inputs: [], rawInput: body, parameters: { binary_data_output: true } };
+    return { model, version: opts.version, inputs: [], rawInput: body, binaryOutput: true };
   }
   const jsonEnd = headerLength ?? body.byteLength;
   const header = parseJson(body.subarray(0, jsonEnd));
@@ -34,7 +34,7 @@ export function decodeInferRequest(body: Uint8Array, opts: DecodeOptions): Infer
     if (typeof header.id !== 'string') throw invalidArg(`Unable to parse 'id': attempt to access JSON non-string as string`);
     if (header.id !== '') request.id = header.id;
   }
-  if ('parameters' in header) request.parameters = parseParameters(header.parameters, true);
+  if ('parameters' in header) Object.assign(request, requestParameters(header.parameters));
   const inputs = header.inputs;
   if (!Array.isArray(inputs)) {
     throw invalidArg(inputs === undefined ? `attempt to access non-existing object member 'inputs'` : `Unable to parse 'inputs': attempt to access JSON non-array as array`);
@@ -72,48 +72,6 @@ function parseJson(bytes: Uint8Array): Json {
   return needsExactParse(value, text) ? (parseExact(text) as Json) : value;
 }
 
-/** Request and tensor parameters: string, number (integer or double) or bool. */
-export function parseParameters(value: unknown, requestLevel: boolean): Parameters {
-  if (!isObject(value)) throw invalidArg(`Unable to parse 'parameters': attempt to access JSON non-object as object`);
-  const out: Parameters = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (requestLevel && k.startsWith('triton_')) {
-      throw invalidArg(`parameter keys starting with 'triton_' are reserved for Triton usage and should not be specified.`);
-    }
-    if (requestLevel && RESERVED.has(k)) {
-      out[k] = checkReserved(k, v);
-      continue;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-      throw invalidArg(`parameter '${k}' has invalid type. It should be either 'int', 'bool', or 'string'.`);
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-function checkReserved(key: string, v: unknown): ParamValue {
-  const fail = (what: string) => invalidArg(`Unable to parse '${key}': attempt to access JSON non-${what} as ${what}`);
-  switch (key) {
-    case 'sequence_id':
-      if (typeof v === 'string') return v;
-      if (typeof v === 'bigint' && v >= 0n && v < 2n ** 64n) return v;
-      if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-      throw fail('unsigned-integer');
-    case 'sequence_start':
-    case 'sequence_end':
-    case 'binary_data_output':
-      if (typeof v !== 'boolean') throw fail('boolean');
-      return v;
-    case 'priority':
-    case 'timeout':
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw fail('unsigned-integer');
-      return v;
-    default:
-      throw invalidArg(`parameter '${key}' is reserved and cannot be set in a request`);
-  }
-}
-
 function decodeInput(raw: unknown, binary: BinaryCursor, model: string): NamedTensor {
   if (!isObject(raw)) throw invalidArg(`Unable to parse 'inputs': attempt to access JSON non-object as object`);
   const { name, datatype, shape } = raw;
@@ -121,7 +79,7 @@ function decodeInput(raw: unknown, binary: BinaryCursor, model: string): NamedTe
   if (typeof datatype !== 'string') throw invalidArg(`Unable to parse 'datatype' of input '${name}': attempt to access JSON non-string as string`);
   if (!isDataType(datatype)) throw invalidArg(`invalid datatype for input ${name}`);
   const count = checkShape(name, shape, DATA_TYPES[datatype].size);
-  const params = raw.parameters === undefined ? {} : parseParameters(raw.parameters, false);
+  const params = raw.parameters === undefined ? {} : plainParameters(raw.parameters);
   const set: string[] = [];
   if ('data' in raw) set.push("'data'");
   if ('binary_data_size' in params) set.push("'binary_data_size'");
@@ -169,7 +127,7 @@ function decodeOutputs(raw: unknown): RequestedOutput[] {
     if (typeof o.name !== 'string') throw invalidArg(`Unable to parse 'name': attempt to access JSON non-string as string`);
     const out: RequestedOutput = { name: o.name };
     if (o.parameters === undefined) return out;
-    const params = parseParameters(o.parameters, false);
+    const params = plainParameters(o.parameters);
     const cls = params.classification;
     if (cls !== undefined) {
       if (typeof cls !== 'number' || !Number.isInteger(cls) || cls < 0) {

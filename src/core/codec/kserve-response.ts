@@ -1,15 +1,33 @@
 import { invalidArg } from '../errors.ts';
 import type { InferResponse, NamedTensor, RequestedOutput, TypedArray } from '../types.ts';
-import { serializeBytesTensor } from './bytes.ts';
-import { tensorBytes } from './datatype.ts';
-import { tensorDataToJson } from './json.ts';
+import { serializeBytesTensor } from '../tensor/bytes.ts';
+import { tensorBytes } from '../tensor/datatype.ts';
+import { tensorDataToJson } from '../tensor/json.ts';
 
 const encoder = new TextEncoder();
 
+/**
+ * An encoded response as the parts a transport writes one after the other (the JSON header, then
+ * each binary output's own bytes): nothing is concatenated here.
+ */
 export interface EncodedResponse {
-  body: Uint8Array;
+  parts: Uint8Array[];
+  /** Total bytes of all parts. */
+  byteLength: number;
   /** Length of the JSON header when binary data follows it (Inference-Header-Content-Length). */
   headerLength?: number;
+}
+
+/** One buffer holding every part, for transports that cannot write parts (one copy). */
+export function joinParts(parts: readonly Uint8Array[], byteLength = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(byteLength);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }
 
 /**
@@ -47,17 +65,10 @@ export function encodeInferResponse(res: InferResponse, isBinary: (name: string)
   head += `"model_name":${JSON.stringify(res.model_name)},"model_version":${JSON.stringify(res.model_version)},`;
   if (res.parameters && Object.keys(res.parameters).length > 0) head += `"parameters":${stringifyParams(res.parameters)},`;
   const json = encoder.encode(`${head}"outputs":[${parts.join(',')}]}`);
-  if (chunks.length === 0 && !res.outputs.some((o) => isBinary(o.name))) return { body: json };
+  if (chunks.length === 0 && !res.outputs.some((o) => isBinary(o.name))) return { parts: [json], byteLength: json.byteLength };
   let total = json.byteLength;
   for (const c of chunks) total += c.byteLength;
-  const body = new Uint8Array(total);
-  body.set(json, 0);
-  let off = json.byteLength;
-  for (const c of chunks) {
-    body.set(c, off);
-    off += c.byteLength;
-  }
-  return { body, headerLength: json.byteLength };
+  return { parts: [json, ...chunks], byteLength: total, headerLength: json.byteLength };
 }
 
 function outputHeader(out: NamedTensor, tail: string): string {

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../config/gen/model_config_pb.ts';
 import { internal, toServerError } from '../errors.ts';
 import type { ScheduleItem, Scheduler } from '../scheduling/scheduler.ts';
 import { ModelStats } from '../stats/model-stats.ts';
-import type { InferRequest, InferResponse, NamedTensor, ParamValue, Tensor } from '../types.ts';
+import type { InferRequest, InferResponse, NamedTensor, Tensor } from '../types.ts';
 import { classify } from './classification.ts';
 import { reshapeInputs, restoreOutput } from './reshape.ts';
 import { checkRequest } from './validate-request.ts';
@@ -86,16 +86,16 @@ export class ModelVersion {
         batchSize: this.config.maxBatchSize > 0 ? checked.batchSize : 1,
         id: req.id,
         signal: req.signal,
-        priority: numberParam(req, 'priority'),
-        timeoutUs: numberParam(req, 'timeout'),
-        sequence: sequenceOf(req),
+        priority: req.priority,
+        timeoutUs: req.timeoutUs,
+        sequence: req.sequence,
       });
       const outputs = this.responseOutputs(req, checked.outputs, r.result.outputs);
       const end = clock.now();
       this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.config.maxBatchSize > 0 ? checked.batchSize : 1, clock.wallNow());
       const res: InferResponse = { model_name: this.id.name, model_version: String(this.version), outputs };
       if (req.id) res.id = req.id;
-      const params = { ...customParameters(req), ...r.result.parameters };
+      const params = { ...req.parameters, ...r.result.parameters };
       if (Object.keys(params).length > 0) res.parameters = params;
       return res;
     } catch (e) {
@@ -114,25 +114,4 @@ export class ModelVersion {
       return { name, ...(k ? classify(out, k, this.config.maxBatchSize > 0, this.init.labels.get(name)) : out) };
     });
   }
-}
-
-const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
-
-/** The request's own (non-reserved) parameters, echoed in the response. */
-function customParameters(req: InferRequest): Record<string, ParamValue> {
-  const out: Record<string, ParamValue> = {};
-  for (const [k, v] of Object.entries(req.parameters ?? {})) if (!RESERVED.has(k)) out[k] = v;
-  return out;
-}
-
-function sequenceOf(req: InferRequest): ScheduleItem['sequence'] {
-  const p = req.parameters;
-  if (!p || !('sequence_id' in p || 'sequence_start' in p || 'sequence_end' in p)) return undefined;
-  const id = p.sequence_id;
-  return { id: typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? id : 0, start: p.sequence_start === true, end: p.sequence_end === true };
-}
-
-function numberParam(req: InferRequest, key: string): number | undefined {
-  const v = req.parameters?.[key];
-  return typeof v === 'number' ? v : undefined;
 }

@@ -3,7 +3,7 @@ import type { ModelConfig } from '../config/gen/model_config_pb.ts';
 import { invalidArg, type ServerError } from '../errors.ts';
 import { formatShape } from '../tensor/shape.ts';
 import type { InferRequest, NamedTensor } from '../types.ts';
-import { rawRequestInput } from './raw-input.ts';
+import { rawRequestInput } from '../codec/raw-input.ts';
 
 const BATCH_NOTE =
   'NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. See the model configuration docs for more info on max_batch_size.';

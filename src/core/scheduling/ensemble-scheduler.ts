@@ -93,6 +93,9 @@ export class EnsembleScheduler extends SchedulerBase {
         inputs,
         outputs: Object.keys(step.outputMap).map((name) => ({ name })),
         parameters: item.exec.parameters,
+        sequence: item.sequence,
+        priority: item.priority,
+        timeoutUs: item.timeoutUs,
         signal: item.signal,
       });
       for (const out of res.outputs) {

@@ -1,5 +1,5 @@
 import type { ExecRequest, ExecResult } from '../backend/backend.ts';
-import type { CancelSignal } from '../types.ts';
+import type { CancelSignal, SequenceFlags } from '../types.ts';
 
 /** A request on its way to an instance, with what the scheduler needs to group it. */
 export interface ScheduleItem {
@@ -13,7 +13,7 @@ export interface ScheduleItem {
   /** Request `timeout` parameter in microseconds (dynamic batcher). */
   timeoutUs?: number;
   /** Sequence parameters (sequence batcher). */
-  sequence?: { id: number | bigint | string; start: boolean; end: boolean };
+  sequence?: SequenceFlags;
 }
 
 export interface ScheduledResult {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { invalidArg } from '../../../core/errors.ts';
-import { decodeInferRequest } from '../../../core/tensor/kserve-request.ts';
-import { binaryOutputs, encodeInferResponse } from '../../../core/tensor/kserve-response.ts';
+import { decodeInferRequest } from '../../../core/codec/kserve-request.ts';
+import { binaryOutputs, encodeInferResponse, joinParts } from '../../../core/codec/kserve-response.ts';
 import { readBody } from '../body.ts';
 import { type RouteContext } from '../context.ts';
 import { toErrorResponse } from '../errors.ts';
@@ -20,8 +20,7 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     request.signal = ctx.cancelSignal(c);
     const response = await ctx.server.infer(request);
     ctx.noteServedVersion?.(c, response.model_version);
-    const binaryDefault = request.parameters?.binary_data_output === true;
-    const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, binaryDefault));
+    const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, request.binaryOutput === true));
     const headers: Record<string, string> = {};
     if (encoded.headerLength !== undefined) {
       headers['content-type'] = 'application/octet-stream';
@@ -30,9 +29,10 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
       headers['content-type'] = 'application/json';
     }
     // Small bodies are sent as they are: compressing them costs both sides more than it saves.
-    const encoding = encoded.body.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
-    if (encoding) return compressResponse(encoded.body, encoding, headers);
-    return new Response(encoded.body as Uint8Array<ArrayBuffer>, { headers });
+    const out = joinParts(encoded.parts, encoded.byteLength);
+    const encoding = out.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
+    if (encoding) return compressResponse(out, encoding, headers);
+    return new Response(out as Uint8Array<ArrayBuffer>, { headers });
   } catch (e) {
     return toErrorResponse(e);
   }
