@@ -128,6 +128,12 @@ export function usageError(message: string, command?: string): number {
   return 2;
 }
 
+/** Prints a one-line error (`nereid: …`, or `nereid perf: …` with a command) and returns exit code 1. */
+export function commandError(message: string, command?: string): number {
+  console.error(`nereid${command ? ` ${command}` : ''}: ${message}`);
+  return 1;
+}
+
 /**
  * Parses a command's flags (it takes no positional arguments). Returns the flags, or the exit
  * code once `--help` was printed (0) or a usage error was reported (2).

@@ -4,7 +4,8 @@ import { createLogger, type InferenceServer, isServerError, type Logger, type Re
 import type { HttpAppOptions } from '../../transports/http/app.ts';
 import { parseRestriction } from '../../transports/http/restricted.ts';
 import type { ProviderName } from '../ort/router.ts';
-import { type ParsedArgs, parseCommand, usageError } from './args.ts';
+import { commandError, type ParsedArgs, parseCommand, usageError } from './args.ts';
+import { checkPorts, type HeldPort, listenFailure, type ListenerSpec } from './listeners.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 
 /** What the serve command gives a runtime's `createServer`. */
@@ -27,6 +28,8 @@ export interface ServeHost {
   createServer(opts: ServeServerOptions): Promise<InferenceServer>;
   serve(server: InferenceServer, opts: HttpAppOptions & { port: number; address: string; maxHeaderSize: number }): Promise<Listening>;
   serveMetrics(server: InferenceServer, opts: { port: number; address: string }): Promise<Listening>;
+  /** Binds `port` on `address` (rejecting with the system error code) until closed: checks a port before models load. */
+  holdPort(port: number, address: string): Promise<HeldPort>;
   onSignal(listener: (signal: string) => void): void;
   /** Logged before the server is created. */
   banner?(log: Logger, flags: ParsedArgs): void;
@@ -51,6 +54,10 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   } catch (e) {
     return usageError((e as Error).message);
   }
+  const { http: httpSpec, metrics: metricsSpec } = listenerSpecs(flags);
+  // Before any model loads: a taken port is reported at once, not after minutes of loading.
+  const portProblem = await checkPorts(metricsSpec ? [httpSpec, metricsSpec] : [httpSpec], host.holdPort);
+  if (portProblem) return commandError(portProblem);
   const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
   host.banner?.(log, flags);
   const server = await host.createServer({
@@ -78,19 +85,9 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   for (const e of await server.index()) {
     log.info(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state ?? 'not loaded'}${e.reason ? ` (${e.reason})` : ''}`);
   }
-  const metrics = flags['allow-metrics']
-    ? await host.serveMetrics(server, { port: flags['metrics-port'] as number, address: (flags['metrics-address'] as string | undefined) ?? (flags['http-address'] as string) })
-    : undefined;
-  if (metrics) log.info(`Metrics server listening on ${metrics.url}/metrics`);
-  const http = await host.serve(server, {
-    port: flags['http-port'] as number,
-    address: flags['http-address'] as string,
-    maxInputSize: flags['http-max-input-size'] as number,
-    maxPending: flags['http-max-pending'] as number,
-    maxHeaderSize: flags['http-max-header-size'] as number,
-    restricted,
-    corsOrigin: flags['http-cors-origin'] as string[],
-  });
+  const listening = await openListeners(host, server, log, flags, httpSpec, metricsSpec, restricted);
+  if (!listening) return 1;
+  const { http, metrics } = listening;
   log.info(`HTTP server listening on ${http.url}`);
   const pollSecs = flags['repository-poll-secs'] as number;
   const poller = mode === 'poll' && pollSecs > 0 ? setInterval(() => void server.manager.poll(), pollSecs * 1000) : undefined;
@@ -113,4 +110,60 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
       resolveExit(0);
     });
   });
+}
+
+/** The HTTP listener and, with --allow-metrics (the default), the metrics listener. */
+function listenerSpecs(flags: ParsedArgs): { http: ListenerSpec; metrics?: ListenerSpec } {
+  const http: ListenerSpec = { portFlag: '--http-port', port: flags['http-port'] as number, addressFlag: '--http-address', address: flags['http-address'] as string };
+  if (!flags['allow-metrics']) return { http };
+  const address = flags['metrics-address'] as string | undefined;
+  return { http, metrics: { portFlag: '--metrics-port', port: flags['metrics-port'] as number, addressFlag: address ? '--metrics-address' : '--http-address', address: address ?? http.address } };
+}
+
+/**
+ * Opens the metrics and HTTP listeners once the models are loaded. A port taken since the check
+ * gets the same one line; then the server stops and undefined comes back (exit code 1).
+ */
+async function openListeners(
+  host: ServeHost,
+  server: InferenceServer,
+  log: Logger,
+  flags: ParsedArgs,
+  httpSpec: ListenerSpec,
+  metricsSpec: ListenerSpec | undefined,
+  restricted: HttpAppOptions['restricted'],
+): Promise<{ http: Listening; metrics?: Listening } | undefined> {
+  const opened: Listening[] = [];
+  const open = async (spec: ListenerSpec, listen: () => Promise<Listening>): Promise<Listening | undefined> => {
+    try {
+      const l = await listen();
+      opened.push(l);
+      return l;
+    } catch (e) {
+      const line = listenFailure(spec, e);
+      if (line === undefined) throw e;
+      commandError(line);
+      await server.stop(0);
+      await Promise.all(opened.map((o) => o.close()));
+      return undefined;
+    }
+  };
+  let metrics: Listening | undefined;
+  if (metricsSpec) {
+    metrics = await open(metricsSpec, () => host.serveMetrics(server, { port: metricsSpec.port, address: metricsSpec.address }));
+    if (!metrics) return undefined;
+    log.info(`Metrics server listening on ${metrics.url}/metrics`);
+  }
+  const http = await open(httpSpec, () =>
+    host.serve(server, {
+      port: httpSpec.port,
+      address: httpSpec.address,
+      maxInputSize: flags['http-max-input-size'] as number,
+      maxPending: flags['http-max-pending'] as number,
+      maxHeaderSize: flags['http-max-header-size'] as number,
+      restricted,
+      corsOrigin: flags['http-cors-origin'] as string[],
+    }),
+  );
+  return http ? { http, metrics } : undefined;
 }

@@ -7,7 +7,7 @@ import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { runServeCommand } from '../cli/serve-command.ts';
 import { createServer, repositoryMount, serve, serveMetrics } from './index.ts';
 
-declare const Deno: DenoApi;
+declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
 
 const USAGE = 'Usage: deno run -A src/platform/deno/cli.ts [serve] --model-repository DIR [flags]';
 
@@ -35,6 +35,18 @@ function isDirectory(dir: string): boolean {
   }
 }
 
+/** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */
+async function holdPort(port: number, hostname: string): Promise<{ close(): Promise<void> }> {
+  try {
+    const listener = Deno.listen({ port, hostname });
+    return { close: async () => listener.close() };
+  } catch (e) {
+    // A name that does not resolve has no code in Deno ("failed to lookup address information").
+    if ((e as { code?: string }).code === undefined && /lookup address/.test((e as Error).message)) throw Object.assign(e as Error, { code: 'ENOTFOUND' });
+    throw e;
+  }
+}
+
 function runServe(argv: string[]): Promise<number> {
   return runServeCommand(argv, {
     usage: USAGE,
@@ -43,6 +55,7 @@ function runServe(argv: string[]): Promise<number> {
     createServer,
     serve,
     serveMetrics,
+    holdPort,
     onSignal: (listener) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         try {

@@ -8,7 +8,7 @@ import { runPerfCli } from './perf-cli.ts';
 import { runStress } from './stress/index.ts';
 import { STRESS_FLAGS } from '../cli/stress-flags.ts';
 import { writeRepositoryIndex } from './repo-index.ts';
-import { serve, serveMetrics } from './serve.ts';
+import { holdPort, serve, serveMetrics } from './serve.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
 
@@ -46,6 +46,7 @@ function runServe(argv: string[]): Promise<number> {
     createServer,
     serve,
     serveMetrics,
+    holdPort,
     onSignal: (listener) => {
       process.on('SIGINT', listener);
       process.on('SIGTERM', listener);

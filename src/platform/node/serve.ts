@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { InferenceServer } from '../../core/index.ts';
 import type { ServerResponse } from 'node:http';
@@ -57,4 +57,13 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
 export function serveMetrics(server: InferenceServer, opts: { port?: number; address?: string } = {}): Promise<RunningServer> {
   return listen(createMetricsApp(server).fetch, opts.port ?? 8002, opts.address ?? '0.0.0.0');
+}
+
+/** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
+export function holdPort(port: number, address: string): Promise<{ close(): Promise<void> }> {
+  return new Promise((resolveHold, reject) => {
+    const socket = createNetServer();
+    socket.once('error', reject);
+    socket.listen({ port, host: address }, () => resolveHold({ close: () => new Promise<void>((done) => socket.close(() => done())) }));
+  });
 }
