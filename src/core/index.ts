@@ -8,6 +8,7 @@ export type { ControlMode, IndexEntry, LoadOptions } from './lifecycle/model-man
 export type { DirEntry, FileStat, RepositoryDriver } from './repository/driver.ts';
 export { joinPath } from './repository/driver.ts';
 export { completeFromModelIO, type TensorSpec } from './config/complete.ts';
+export { checkModelIO, type ModelIO } from './config/check-model-io.ts';
 export { parseConfigText } from './config/parse.ts';
 export { configFromJson, configToJson } from './config/json.ts';
 export { mergeInputs, splitOutputs } from './scheduling/batch.ts';

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExampleServer, startExampleServer } from '../../examples/browser/serve.mjs';
 import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
-import { addSubModel } from '../../src/tools/onnx/models.ts';
+import { addSubModel, identityModel } from '../../src/tools/onnx/models.ts';
 import { kserveContract } from '../contract/kserve-contract.ts';
 import { writeTree } from '../helpers/tmp-tree.ts';
 import { launchBrowser, pageFetch, skipBrowser, snapshotDist } from './harness.ts';
@@ -58,6 +58,45 @@ describe.skipIf(skipBrowser)('browser worker server', () => {
         await server.close();
       },
     };
+  });
+
+  describe('models checked against their config (WASM)', () => {
+    let server: ExampleServer;
+    let page: Page;
+    beforeAll(async () => {
+      const dir = tempRepo();
+      writeTree(dir, {
+        // No config: onnxruntime-web reports the unnamed dynamic dimension as 4294967295; it must become -1.
+        'auto/1/model.onnx': identityModel('float32', [null, 3]),
+        'misspelled/config.pbtxt': 'max_batch_size: 4\ninput [ { name: "INPT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\n',
+        'misspelled/1/model.onnx': identityModel('float32', [null, 3]),
+      });
+      writeRepositoryIndex(dir);
+      server = await startExampleServer({ port: 0, models: dir, dist, build: false, index: false, quiet: true });
+      page = await startInPage(browser, server, { repositories: [{ http: '/models/', cache: false }], controlMode: 'none', executionProvider: 'wasm', exitOnError: false });
+    });
+    afterAll(async () => {
+      await page?.close();
+      await server?.close();
+    });
+    const get = async (path: string, init?: RequestInit) => pageFetch(page, 'server', path, init);
+
+    it('auto-complete writes -1 for an unnamed dynamic dimension, and the model serves', async () => {
+      expect(await (await get('/v2/models/auto/config')).json()).toMatchObject({ max_batch_size: 4, input: [{ name: 'INPUT0', dims: [3] }], output: [{ name: 'OUTPUT0', dims: [3] }] });
+      const r = await get('/v2/models/auto/infer', { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] }) });
+      expect((await r.json()).outputs[0]).toMatchObject({ name: 'OUTPUT0', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] });
+    });
+
+    it('a config naming an input the model lacks leaves the version UNAVAILABLE with the reason', async () => {
+      const index = (await (await get('/v2/repository/index', { method: 'POST' })).json()) as { name: string }[];
+      expect(index.find((e) => e.name === 'misspelled')).toEqual({
+        name: 'misspelled',
+        version: '1',
+        state: 'UNAVAILABLE',
+        reason: "Invalid argument: unable to load model 'misspelled', unexpected inference input 'INPT0', allowed inputs are: INPUT0",
+      });
+      expect((await get('/v2/health/ready')).status).toBe(400);
+    });
   });
 
   describe('POLL over the HTTP driver', () => {

@@ -1,6 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import {
   type BackendInstance,
+  checkModelIO,
   completeFromModelIO,
   type ExecOutcome,
   type ExecRequest,
@@ -8,6 +9,7 @@ import {
   type InstanceSpec,
   invalidArg,
   mergeInputs,
+  type ModelIO,
   type ModelSource,
   parameter,
   splitOutputs,
@@ -47,20 +49,36 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
     const file = source.config.defaultModelFilename || 'model.onnx';
     return source.localPath?.(file) ?? (await source.readFile(file));
   };
+  // The model file's tensors, read once per version: by auto-complete's session, else by the first instance.
+  const ios = new WeakMap<ModelSource, Promise<ModelIO>>();
+  const modelIO = (source: ModelSource, session: InferenceSession): Promise<ModelIO> => {
+    let io = ios.get(source);
+    if (!io) {
+      // A session in its own thread has no metadata here; a plain one on the CPU reads it then.
+      io = hasMetadata(session) ? Promise.resolve(sessionIO(session)) : readModelIO(source);
+      ios.set(source, io);
+    }
+    return io;
+  };
+  const readModelIO = async (source: ModelSource): Promise<ModelIO> => {
+    let session: InferenceSession;
+    try {
+      session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    } catch (e) {
+      throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${(e as Error).message}`);
+    }
+    try {
+      return sessionIO(session);
+    } finally {
+      await session.release();
+    }
+  };
   return {
     name: 'onnxruntime',
     async autoComplete(source) {
-      let session: InferenceSession;
-      try {
-        session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
-      } catch (e) {
-        throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${(e as Error).message}`);
-      }
-      try {
-        completeFromModelIO(source.config, { inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) });
-      } finally {
-        await session.release();
-      }
+      const io = readModelIO(source);
+      ios.set(source, io);
+      completeFromModelIO(source.config, await io);
     },
     async createInstance(source, spec) {
       const model = await modelInput(source);
@@ -69,18 +87,26 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
       const tuning = sessionTuning(source, rt.threads(spec));
       const create = (options: InferenceSession.SessionOptions) => (rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options));
       for (const choice of choices) {
+        let session: InferenceSession;
         try {
-          const session = await create({ executionProviders: choice.providers, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...tuning });
-          const key = `${source.namespace}::${source.name}`;
-          const fallback = [choice.note, ...errors].filter(Boolean).join('; ') || undefined;
-          if (fallback && !warned.has(key)) {
-            warned.add(key);
-            source.log.warn(`model '${source.name}': running on ${choice.device}: ${fallback}`);
-          }
-          return ortInstance(rt, session, choice.device, fallback);
+          session = await create({ executionProviders: choice.providers, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...tuning });
         } catch (e) {
           errors.push(`${choice.device} failed: ${(e as Error).message.split('\n')[0]}`);
+          continue;
         }
+        try {
+          checkModelIO(source.config, await modelIO(source, session));
+        } catch (e) {
+          await session.release();
+          throw e;
+        }
+        const key = `${source.namespace}::${source.name}`;
+        const fallback = [choice.note, ...errors].filter(Boolean).join('; ') || undefined;
+        if (fallback && !warned.has(key)) {
+          warned.add(key);
+          source.log.warn(`model '${source.name}': running on ${choice.device}: ${fallback}`);
+        }
+        return ortInstance(rt, session, choice.device, fallback);
       }
       throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${errors.join('; ')}`);
     },
@@ -110,12 +136,30 @@ export function sessionTuning(source: ModelSource, defaultThreads: number): Infe
   };
 }
 
-function specs(meta: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
+const hasMetadata = (s: InferenceSession): boolean => Array.isArray((s as Partial<InferenceSession>).inputMetadata) && Array.isArray((s as Partial<InferenceSession>).outputMetadata);
+
+const sessionIO = (s: InferenceSession): ModelIO => ({ inputs: tensorSpecs(s.inputMetadata), outputs: tensorSpecs(s.outputMetadata) });
+
+/** Largest dimension onnxruntime can report as a real size; past it are "unknown" sentinels. */
+const MAX_DIM = 2 ** 31 - 1;
+
+/**
+ * A dimension as onnxruntime reports it → a config dimension: a size stays, every way of saying
+ * "unknown" becomes -1. onnxruntime-node gives a dynamic dimension as its symbolic name (an empty
+ * string when it has none) or a negative number; onnxruntime-web gives an unnamed one as
+ * 4294967295 (-1 read as an unsigned 32-bit number).
+ */
+export function ortDim(d: unknown): number {
+  return typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= MAX_DIM ? d : -1;
+}
+
+/** onnxruntime's input or output metadata as tensor specs; values that are not tensors are refused. */
+export function tensorSpecs(meta: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
   return meta.map((m) => {
     if (!m.isTensor) throw invalidArg(`model value '${m.name}' is not a tensor`);
     const datatype = ortTypeToDataType(m.type);
     if (!datatype) throw invalidArg(`model tensor '${m.name}' has type '${m.type}', which is not supported`);
-    return { name: m.name, datatype, dims: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+    return { name: m.name, datatype, dims: m.shape.map(ortDim) };
   });
 }
 

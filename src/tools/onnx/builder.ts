@@ -17,8 +17,11 @@ export type OnnxType =
   | 'uint8' | 'uint16' | 'uint32' | 'uint64'
   | 'bool' | 'string';
 
-/** A fixed size, or a symbolic (dynamic) dimension name such as 'batch'. */
-export type Dim = number | string;
+/**
+ * A fixed size, a symbolic (dynamic) dimension name such as 'batch', or `null` for a dynamic
+ * dimension with neither a size nor a name (ONNX leaves both dim_value and dim_param unset).
+ */
+export type Dim = number | string | null;
 
 const DATA_TYPES = {
   float32: DataType.FLOAT,
@@ -85,6 +88,16 @@ export class GraphBuilder {
 
   input(name: string, type: OnnxType, dims: Dim[]): string {
     this.define(name);
+    this.inputs.push(valueInfo(name, type, dims));
+    return name;
+  }
+
+  /**
+   * A graph input that is also an initializer: its value is `data` unless a caller feeds it
+   * (Triton's "optional input backed by an initializer"; onnxruntime does not list it as an input).
+   */
+  defaultInput(name: string, type: OnnxType, dims: number[], data: TensorData): string {
+    this.initializer(name, type, dims, data);
     this.inputs.push(valueInfo(name, type, dims));
     return name;
   }
@@ -175,9 +188,11 @@ export class GraphBuilder {
 function valueInfo(name: string, type: OnnxType, dims: Dim[]): ValueInfoProto {
   const dim = dims.map((d) => ({
     value:
-      typeof d === 'number'
-        ? { case: 'dimValue' as const, value: BigInt(d) }
-        : { case: 'dimParam' as const, value: d },
+      d === null
+        ? { case: undefined }
+        : typeof d === 'number'
+          ? { case: 'dimValue' as const, value: BigInt(d) }
+          : { case: 'dimParam' as const, value: d },
   }));
   return create(ValueInfoProtoSchema, {
     name,
