@@ -1,6 +1,7 @@
 // Per-request overhead of Nereid's request path (validation, dynamic batcher, statistics,
 // response assembly) with a no-op backend, against calling the backend directly.
 // Usage: npm run bench:scheduler [-- --requests N --trials T]
+import { modelSpec } from '../src/core/config/model-spec.ts';
 import type { BackendInstance, ExecRequest } from '../src/core/backend/backend.ts';
 import { realClock } from '../src/core/clock.ts';
 import { parseConfigText } from '../src/core/config/parse.ts';
@@ -33,8 +34,9 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1
 ${batching ? 'dynamic_batching { }' : ''}`);
   normalizeConfig(config, { gpuCount: 0 });
   const stats = new ModelStats();
-  const scheduler = createScheduler(config, [noop], realClock, stats, silentLogger);
-  return new ModelVersion({ id: { namespace: '', name: 'm' }, version: 1, config, labels: new Map(), instances: [noop], scheduler, stats, clock: realClock });
+  const spec = modelSpec(config);
+  const scheduler = createScheduler(config, spec, [noop], realClock, stats, silentLogger);
+  return new ModelVersion({ id: { namespace: '', name: 'm' }, version: 1, config, spec, labels: new Map(), instances: [noop], scheduler, stats, clock: realClock });
 }
 
 const request = (): InferRequest => ({

@@ -1,4 +1,5 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { dynamicBatchingSpec } from '../../src/core/config/model-spec.ts';
 import { describe, expect, it } from 'vitest';
 import type { BackendInstance, ExecOutcome, ExecRequest } from '../../src/core/backend/backend.ts';
 import { ModelDynamicBatchingSchema, ModelQueuePolicySchema, ModelQueuePolicy_TimeoutAction } from '../../src/core/config/gen/model_config_pb.ts';
@@ -51,7 +52,7 @@ function setup(batching: MessageInitShape<typeof ModelDynamicBatchingSchema> | u
   const stats = new ModelStats();
   const instances = Array.from({ length: opts.instances ?? 1 }, () => new HeldInstance());
   const db = batching ? create(ModelDynamicBatchingSchema, batching) : undefined;
-  const batcher = new DynamicBatcher({ instances, clock, stats, maxBatchSize: opts.maxBatchSize ?? 8, batching: db });
+  const batcher = new DynamicBatcher({ instances, clock, stats, maxBatchSize: opts.maxBatchSize ?? 8, batching: db && dynamicBatchingSpec(db) });
   return { clock, stats, inst: instances[0]!, instances, batcher };
 }
 

@@ -7,6 +7,7 @@ import { mergeInputs, splitOutputs, unionOutputs } from '../../src/core/scheduli
 import { create } from '@bufbuild/protobuf';
 import { ModelDynamicBatchingSchema } from '../../src/core/config/gen/model_config_pb.ts';
 import { DynamicBatcher } from '../../src/core/scheduling/dynamic-batcher.ts';
+import { dynamicBatchingSpec } from '../../src/core/config/model-spec.ts';
 import type { ScheduledResult, ScheduleItem } from '../../src/core/scheduling/scheduler.ts';
 import { ModelStats } from '../../src/core/stats/model-stats.ts';
 import type { Tensor } from '../../src/core/types.ts';
@@ -14,7 +15,7 @@ import { flush, ManualClock, rejected } from './helpers.ts';
 
 /** Merges whatever is queued when an instance frees up: `dynamic_batching { }` defaults, or Triton's default scheduler. */
 const instanceScheduler = (o: { instances: BackendInstance[]; clock: ManualClock; stats: ModelStats; maxBatchSize: number }) =>
-  new DynamicBatcher({ ...o, batching: o.maxBatchSize > 1 ? create(ModelDynamicBatchingSchema) : undefined });
+  new DynamicBatcher({ ...o, batching: o.maxBatchSize > 1 ? dynamicBatchingSpec(create(ModelDynamicBatchingSchema)) : undefined });
 
 const fp32 = (shape: number[], values: number[]): Tensor => ({ datatype: 'FP32', shape, data: Float32Array.from(values) });
 const arr = (t: Tensor | undefined): unknown[] => Array.from((t?.data ?? []) as ArrayLike<unknown>);

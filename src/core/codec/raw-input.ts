@@ -1,5 +1,4 @@
-import { dims, protocolType } from '../config/accessors.ts';
-import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import type { ModelSpec } from '../config/model-spec.ts';
 import type { ServerError } from '../errors.ts';
 import { deserializeBytesTensor } from '../tensor/bytes.ts';
 import { DATA_TYPES, viewBytes } from '../tensor/datatype.ts';
@@ -9,15 +8,15 @@ import type { NamedTensor } from '../types.ts';
  * A raw binary request (Inference-Header-Content-Length: 0): the whole body is the data of the
  * model's only input; its shape is deduced from the config (batch 1 for batching models).
  */
-export function rawRequestInput(config: ModelConfig, body: Uint8Array, fail: (msg: string) => ServerError): NamedTensor {
-  const m = config.name;
-  if (config.input.length !== 1) {
-    throw fail(`Raw request must only have 1 input (found 1) to be deduced but got ${config.input.length} inputs in '${m}' model configuration`);
+export function rawRequestInput(spec: ModelSpec, body: Uint8Array, fail: (msg: string) => ServerError): NamedTensor {
+  const m = spec.name;
+  if (spec.inputs.size !== 1) {
+    throw fail(`Raw request must only have 1 input (found 1) to be deduced but got ${spec.inputs.size} inputs in '${m}' model configuration`);
   }
-  const io = config.input[0]!;
-  const datatype = protocolType(io.dataType)!;
-  const d = dims(io);
-  const batch = config.maxBatchSize > 0 ? [1] : [];
+  const io = spec.inputs.values().next().value!;
+  const datatype = io.datatype;
+  const d = io.dims;
+  const batch = spec.batching ? [1] : [];
   if (datatype === 'BYTES') {
     if (d.length !== 1 || d[0] !== 1) throw fail(`For BYTE datatype raw input '${io.name}', the model must have input shape [1]`);
     return { name: io.name, datatype, shape: [...batch, 1], data: deserializeBytesTensor(body, 1, io.name, m) };

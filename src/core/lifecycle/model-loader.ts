@@ -8,6 +8,7 @@ import { validateEnsembleGraph } from '../config/ensemble.ts';
 import { type ModelConfig, ModelConfigSchema, ModelInstanceGroup_Kind } from '../config/gen/model_config_pb.ts';
 import { parseConfigText } from '../config/parse.ts';
 import { validateConfig } from '../config/validate.ts';
+import { modelSpec } from '../config/model-spec.ts';
 import { invalidArg, isServerError, unsupported } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { type ModelId, ModelVersion } from '../model/model-version.ts';
@@ -101,11 +102,12 @@ export async function loadVersion(
   }
   const stats = new ModelStats();
   const states = await readStates(source, config);
-  const scheduler = createScheduler(config, instances, ctx.clock, stats, ctx.log, states);
+  const spec = modelSpec(config);
+  const scheduler = createScheduler(config, spec, instances, ctx.clock, stats, ctx.log, states);
   const details: Record<string, string> = { execution_provider: [...new Set(instances.map((i) => i.device))].join(',') };
   const fallback = [...new Set(instances.map((i) => i.fallback).filter(Boolean))].join('; ');
   if (fallback) details.fallback_reason = fallback;
-  return new ModelVersion({ id, version, config, labels, instances, scheduler, stats, clock: ctx.clock, details });
+  return new ModelVersion({ id, version, config, spec, labels, instances, scheduler, stats, clock: ctx.clock, details });
 }
 
 async function readLabels(source: ModelSource, config: ModelConfig): Promise<Map<string, string[]>> {

@@ -2,6 +2,7 @@ import type { BackendInstance, ExecRequest } from '../backend/backend.ts';
 import type { Clock } from '../clock.ts';
 import { elapsedNs } from '../clock.ts';
 import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import { type ModelSpec, modelSpec } from '../config/model-spec.ts';
 import { internal, toServerError } from '../errors.ts';
 import type { ScheduleItem, Scheduler } from '../scheduling/scheduler.ts';
 import { ModelStats } from '../stats/model-stats.ts';
@@ -19,6 +20,8 @@ export interface ModelVersionInit {
   id: ModelId;
   version: number;
   config: ModelConfig;
+  /** Normalised from `config` when not given. */
+  spec?: ModelSpec;
   labels: Map<string, string[]>;
   instances: BackendInstance[];
   scheduler: Scheduler;
@@ -36,6 +39,8 @@ export class ModelVersion {
   readonly id: ModelId;
   readonly version: number;
   readonly config: ModelConfig;
+  /** The config in plain numbers, as the request path reads it. */
+  readonly spec: ModelSpec;
   readonly stats: ModelStats;
   readonly details: Record<string, string>;
   private readonly init: ModelVersionInit;
@@ -48,6 +53,7 @@ export class ModelVersion {
     this.id = init.id;
     this.version = init.version;
     this.config = init.config;
+    this.spec = init.spec ?? modelSpec(init.config);
     this.stats = init.stats;
     this.details = init.details ?? {};
   }
@@ -79,11 +85,11 @@ export class ModelVersion {
     const { clock } = this.init;
     const start = clock.now();
     try {
-      const checked = checkRequest(this.config, req);
-      const exec: ExecRequest = { inputs: reshapeInputs(this.config, checked.inputs as Map<string, Tensor>), outputs: checked.outputs, parameters: req.parameters };
+      const checked = checkRequest(this.spec, req);
+      const exec: ExecRequest = { inputs: reshapeInputs(this.spec, checked.inputs as Map<string, Tensor>), outputs: checked.outputs, parameters: req.parameters };
       const r = await this.init.scheduler.enqueue({
         exec,
-        batchSize: this.config.maxBatchSize > 0 ? checked.batchSize : 1,
+        batchSize: this.spec.batching ? checked.batchSize : 1,
         id: req.id,
         signal: req.signal,
         priority: req.priority,
@@ -92,7 +98,7 @@ export class ModelVersion {
       });
       const outputs = this.responseOutputs(req, checked.outputs, r.result.outputs);
       const end = clock.now();
-      this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.config.maxBatchSize > 0 ? checked.batchSize : 1, clock.wallNow());
+      this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.spec.batching ? checked.batchSize : 1, clock.wallNow());
       const res: InferResponse = { model_name: this.id.name, model_version: String(this.version), outputs };
       if (req.id) res.id = req.id;
       const params = { ...req.parameters, ...r.result.parameters };
@@ -109,9 +115,9 @@ export class ModelVersion {
     return names.map((name) => {
       const t = produced.get(name);
       if (!t) throw internal(`model '${this.id.name}' did not produce output '${name}'`);
-      const out = restoreOutput(this.config, name, t);
+      const out = restoreOutput(this.spec, name, t);
       const k = classes.get(name);
-      return { name, ...(k ? classify(out, k, this.config.maxBatchSize > 0, this.init.labels.get(name)) : out) };
+      return { name, ...(k ? classify(out, k, this.spec.batching, this.init.labels.get(name)) : out) };
     });
   }
 }

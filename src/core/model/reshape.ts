@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import type { ModelSpec } from '../config/model-spec.ts';
 import type { Tensor } from '../types.ts';
 
 /** Replaces a single -1 in `dims` so that the product equals `count`. */
@@ -15,17 +15,20 @@ function reshaped(t: Tensor, target: readonly number[], batching: boolean): Tens
 }
 
 /** Applies input `reshape`s: the backend sees the reshaped tensors. */
-export function reshapeInputs(config: ModelConfig, inputs: Map<string, Tensor>): Map<string, Tensor> {
-  const withReshape = config.input.filter((i) => i.reshape && inputs.has(i.name));
-  if (withReshape.length === 0) return inputs;
-  const out = new Map(inputs);
-  for (const io of withReshape) out.set(io.name, reshaped(inputs.get(io.name)!, io.reshape!.shape.map(Number), config.maxBatchSize > 0));
-  return out;
+export function reshapeInputs(spec: ModelSpec, inputs: Map<string, Tensor>): Map<string, Tensor> {
+  let out: Map<string, Tensor> | undefined;
+  for (const [name, t] of inputs) {
+    const target = spec.inputs.get(name)?.reshape;
+    if (!target) continue;
+    out ??= new Map(inputs);
+    out.set(name, reshaped(t, target, spec.batching));
+  }
+  return out ?? inputs;
 }
 
 /** Undoes output `reshape`s: clients see the config's `dims`. */
-export function restoreOutput(config: ModelConfig, name: string, t: Tensor): Tensor {
-  const io = config.output.find((o) => o.name === name);
+export function restoreOutput(spec: ModelSpec, name: string, t: Tensor): Tensor {
+  const io = spec.outputs.get(name);
   if (!io?.reshape) return t;
-  return reshaped(t, io.dims.map(Number), config.maxBatchSize > 0);
+  return reshaped(t, io.dims, spec.batching);
 }

@@ -1,5 +1,4 @@
-import { clientShape, dims, protocolType } from '../config/accessors.ts';
-import type { ModelConfig } from '../config/gen/model_config_pb.ts';
+import type { ModelSpec } from '../config/model-spec.ts';
 import { invalidArg, type ServerError } from '../errors.ts';
 import { formatShape } from '../tensor/shape.ts';
 import type { InferRequest, NamedTensor } from '../types.ts';
@@ -18,26 +17,26 @@ export interface CheckedRequest {
 }
 
 /** Triton's request validation (core infer_request.cc) with its messages. */
-export function checkRequest(config: ModelConfig, req: InferRequest, controlInputs: ReadonlySet<string> = new Set()): CheckedRequest {
-  const m = config.name;
+export function checkRequest(spec: ModelSpec, req: InferRequest): CheckedRequest {
+  const m = spec.name;
   const fail = (msg: string): ServerError => invalidArg(requestPrefix(req.id) + msg);
-  const inputsIn = req.rawInput ? [rawRequestInput(config, req.rawInput, fail)] : req.inputs;
+  const inputsIn = req.rawInput ? [rawRequestInput(spec, req.rawInput, fail)] : req.inputs;
   const inputs = new Map<string, NamedTensor>();
-  const declared = new Map(config.input.map((i) => [i.name, i]));
   for (const t of inputsIn) {
-    if (!declared.has(t.name) || controlInputs.has(t.name)) throw fail(`unexpected inference input '${t.name}' for model '${m}'`);
+    if (!spec.inputs.has(t.name)) throw fail(`unexpected inference input '${t.name}' for model '${m}'`);
     inputs.set(t.name, t);
   }
-  const required = config.input.filter((i) => !i.optional && !controlInputs.has(i.name));
-  const missing = required.filter((i) => !inputs.has(i.name)).map((i) => `'${i.name}'`);
-  if (missing.length > 0) {
-    const optional = config.input.length - controlInputs.size - required.length;
-    const expected = optional > 0 ? `expected number of inputs between ${required.length} and ${required.length + optional}` : `expected ${required.length} inputs`;
-    const got = [...inputs.keys()].map((n) => `'${n}'`).join(',');
-    throw fail(`${expected} but got ${inputs.size} inputs for model '${m}'. Got input(s) [${got}], but missing required input(s) [${missing.join(',')}]. Please provide all required input(s).`);
+  if (inputs.size < spec.inputs.size) {
+    const missing = spec.required.filter((n) => !inputs.has(n)).map((n) => `'${n}'`);
+    if (missing.length > 0) {
+      const optional = spec.inputs.size - spec.required.length;
+      const expected = optional > 0 ? `expected number of inputs between ${spec.required.length} and ${spec.inputs.size}` : `expected ${spec.required.length} inputs`;
+      const got = [...inputs.keys()].map((n) => `'${n}'`).join(',');
+      throw fail(`${expected} but got ${inputs.size} inputs for model '${m}'. Got input(s) [${got}], but missing required input(s) [${missing.join(',')}]. Please provide all required input(s).`);
+    }
   }
   let batchSize = 1;
-  if (config.maxBatchSize > 0) {
+  if (spec.batching) {
     let first: number | undefined;
     for (const t of inputs.values()) {
       if (t.shape.length === 0) throw fail(`input '${t.name}' has no shape but model requires batch dimension for '${m}'`);
@@ -46,30 +45,29 @@ export function checkRequest(config: ModelConfig, req: InferRequest, controlInpu
       else if (b !== first) throw fail(`input '${t.name}' batch size does not match other inputs for '${m}'`);
     }
     batchSize = first ?? 1;
-    if (batchSize > config.maxBatchSize) throw fail(`inference request batch-size must be <= ${config.maxBatchSize} for '${m}'`);
+    if (batchSize > spec.maxBatchSize) throw fail(`inference request batch-size must be <= ${spec.maxBatchSize} for '${m}'`);
   }
   for (const t of inputs.values()) {
-    const io = declared.get(t.name)!;
-    const expectedType = protocolType(io.dataType);
-    if (t.datatype !== expectedType) {
-      throw fail(`inference input '${t.name}' data-type is '${t.datatype}', but model '${m}' expects '${expectedType}'`);
+    const io = spec.inputs.get(t.name)!;
+    if (t.datatype !== io.datatype) {
+      throw fail(`inference input '${t.name}' data-type is '${t.datatype}', but model '${m}' expects '${io.datatype}'`);
     }
-    const want = dims(io);
-    const got = config.maxBatchSize > 0 ? t.shape.slice(1) : t.shape;
-    if (!shapeMatches(want, got) && !(io.reshape && shapeMatches(io.reshape.shape.map(Number), got))) {
-      const note = config.maxBatchSize > 0 ? ` ${BATCH_NOTE}` : '';
-      throw fail(`unexpected shape for input '${t.name}' for model '${m}'. Expected ${formatShape(clientShape(config, io))}, got ${formatShape(t.shape)}.${note}`);
+    const offset = spec.batching ? 1 : 0;
+    if (!shapeMatches(io.dims, t.shape, offset) && !(io.reshape && shapeMatches(io.reshape, t.shape, offset))) {
+      const note = spec.batching ? ` ${BATCH_NOTE}` : '';
+      throw fail(`unexpected shape for input '${t.name}' for model '${m}'. Expected ${formatShape(io.clientShape)}, got ${formatShape(t.shape)}.${note}`);
     }
   }
-  const outputs = req.outputs ? req.outputs.map((o) => o.name) : config.output.map((o) => o.name);
-  for (const name of outputs) {
-    if (!config.output.some((o) => o.name === name)) throw fail(`unexpected inference output '${name}' for model '${m}'`);
+  const outputs = req.outputs ? req.outputs.map((o) => o.name) : [...spec.outputs.keys()];
+  if (req.outputs) {
+    for (const name of outputs) if (!spec.outputs.has(name)) throw fail(`unexpected inference output '${name}' for model '${m}'`);
   }
   return { inputs, batchSize, outputs };
 }
 
-function shapeMatches(want: number[], got: number[]): boolean {
-  if (want.length !== got.length) return false;
-  for (let i = 0; i < want.length; i++) if (want[i] !== -1 && want[i] !== got[i]) return false;
+/** Whether `shape` from `offset` on matches `want` (-1 matches any size). */
+function shapeMatches(want: readonly number[], shape: readonly number[], offset: number): boolean {
+  if (want.length !== shape.length - offset) return false;
+  for (let i = 0; i < want.length; i++) if (want[i] !== -1 && want[i] !== shape[i + offset]) return false;
   return true;
 }

@@ -1,6 +1,6 @@
 import type { BackendInstance } from '../backend/backend.ts';
 import type { Clock } from '../clock.ts';
-import { type ModelDynamicBatching, type ModelQueuePolicy, ModelQueuePolicy_TimeoutAction } from '../config/gen/model_config_pb.ts';
+import type { DynamicBatchingSpec, QueuePolicySpec } from '../config/model-spec.ts';
 import { unavailable } from '../errors.ts';
 import { requestPrefix } from '../model/validate-request.ts';
 import type { ModelStats } from '../stats/model-stats.ts';
@@ -16,31 +16,17 @@ export interface DynamicBatcherOptions {
   /** Largest batch in elements; 0 or 1 disables merging. */
   maxBatchSize: number;
   /** The `dynamic_batching` config; undefined gives Triton's default scheduler (no policies, no merging). */
-  batching?: ModelDynamicBatching;
+  batching?: DynamicBatchingSpec;
   /** Inputs with allow_ragged_batch: their shapes need not match within a batch. */
   raggedInputs?: ReadonlySet<string>;
 }
 
-interface Policy {
-  timeoutUs: number;
-  allowOverride: boolean;
-  delay: boolean;
-  maxQueueSize: number;
-}
-
 interface Level {
-  policy: Policy;
+  policy: QueuePolicySpec;
   items: Deque<Queued>;
   /** Requests whose timeout expired under the DELAY action: served after the level's others. */
   delayed: Deque<Queued>;
 }
-
-const toPolicy = (p: ModelQueuePolicy | undefined): Policy => ({
-  timeoutUs: Number(p?.defaultTimeoutMicroseconds ?? 0n),
-  allowOverride: p?.allowTimeoutOverride ?? false,
-  delay: p?.timeoutAction === ModelQueuePolicy_TimeoutAction.DELAY,
-  maxQueueSize: p?.maxQueueSize ?? 0,
-});
 
 type Decision = { batch: Queued[] } | { waitUntil: number } | undefined;
 
@@ -71,17 +57,14 @@ export class DynamicBatcher extends SchedulerBase {
     this.alarm = new Alarm(opts.clock, () => this.pump());
     this.idle = [...opts.instances].reverse();
     const db = opts.batching;
-    const count = Math.max(1, Number(db?.priorityLevels ?? 0n));
-    for (let level = 1; level <= count; level++) {
-      const policy = db?.priorityQueuePolicy[String(level)] ?? db?.defaultQueuePolicy;
-      this.levels.push({ policy: toPolicy(policy), items: new Deque(), delayed: new Deque() });
-    }
-    this.defaultLevel = Math.min(count, Math.max(1, Number(db?.defaultPriorityLevel ?? 0n))) - 1;
+    const policies = db?.policies ?? [{ timeoutUs: 0, allowOverride: false, delay: false, maxQueueSize: 0 }];
+    for (const policy of policies) this.levels.push({ policy, items: new Deque(), delayed: new Deque() });
+    this.defaultLevel = db?.defaultLevel ?? 0;
     const max = Math.max(1, opts.maxBatchSize);
-    const pref = db?.preferredBatchSize.filter((p) => p > 0 && p <= max) ?? [];
+    const pref = db?.preferredBatchSizes.filter((p) => p > 0 && p <= max) ?? [];
     this.preferred = new Set(pref.length > 0 ? pref : [max]);
     this.largestPreferred = Math.max(...this.preferred);
-    this.delayMs = Number(db?.maxQueueDelayMicroseconds ?? 0n) / 1000;
+    this.delayMs = (db?.maxQueueDelayUs ?? 0) / 1000;
   }
 
   enqueue(item: ScheduleItem): Promise<ScheduledResult> {

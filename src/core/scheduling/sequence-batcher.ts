@@ -95,7 +95,7 @@ export class SequenceBatcher extends SchedulerBase {
     } else {
       for (let s = 0; s < perInstance; s++) for (let i = 0; i < opts.instances.length; i++) this.slots.push({ instance: i, index: s });
     }
-    this.idleMs = Number(sequence.maxSequenceIdleMicroseconds || 1_000_000n) / 1000;
+    this.idleMs = (Number(sequence.maxSequenceIdleMicroseconds) || 1_000_000) / 1000;
   }
 
   enqueue(item: ScheduleItem): Promise<ScheduledResult> {
