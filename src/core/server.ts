@@ -13,8 +13,9 @@ import { requestPrefix } from './model/validate-request.ts';
 import type { RepositoryDriver } from './repository/driver.ts';
 import { Repository } from './repository/repository.ts';
 import type { InferRequest, InferResponse } from './types.ts';
+import { NEREID_VERSION } from './version.ts';
 
-export const NEREID_VERSION = '0.1.0';
+export { NEREID_VERSION } from './version.ts';
 
 export const EXTENSIONS = [
   'classification',

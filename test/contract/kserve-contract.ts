@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * The KServe v2 contract every Nereid runtime must meet, written once and run against each
  * target: the in-process hono app, the Node CLI, a Deno server process, the worker transport
@@ -65,6 +66,7 @@ export function kserveContract(name: string, start: (repository: FileTree) => Pr
 
     it('server and model metadata', async () => {
       const server = await (await t.fetch('/v2')).json();
+      expect(server.version).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
       expect(server.extensions).toEqual(expect.arrayContaining(['binary_tensor_data', 'model_repository', 'statistics']));
       const meta = await (await t.fetch('/v2/models/add_sub')).json();
       expect(meta).toMatchObject({
