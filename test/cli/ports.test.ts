@@ -118,4 +118,11 @@ describe.each(runtimes)('$name: a port in use', ({ skip, serve }) => {
     expect(r.stderr.trim()).toBe('nereid: --http-address 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL)');
     expect(r.code).toBe(1);
   });
+
+  it.skipIf(skip)('an address that does not resolve names --http-address (port 0 too)', async () => {
+    const r = await serve(['--http-port', '0', '--metrics-port', '0', '--http-address', 'nereid-test.invalid']);
+    expect(r.stderr.trim()).toMatch(/^nereid: --http-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/loaded|loading/i);
+  });
 });

@@ -148,7 +148,7 @@ export function parseCommand(argv: readonly string[], specs: readonly FlagSpec[]
     }
     return parsed.flags;
   } catch (e) {
-    if (e instanceof ArgsError) return usageError(e.message, command);
+    if ((e as Error).name === 'ArgsError') return usageError((e as Error).message, command);
     throw e;
   }
 }

@@ -37,15 +37,14 @@ export function listenFailure(l: ListenerSpec, e: unknown): string | undefined {
 }
 
 /**
- * Opens every listener's port (port 0 needs no check), all at once so that two flags naming the
- * same port collide as the real listeners would, then closes them. Resolves with the line for
- * the first that failed, or undefined when all are free.
+ * Opens every listener's port on its address (port 0 too: that checks the address), all at once
+ * so that two flags naming the same port collide as the real listeners would, then closes them.
+ * Resolves with the line for the first that failed, or undefined when all are free.
  */
 export async function checkPorts(listeners: readonly ListenerSpec[], hold: (port: number, address: string) => Promise<HeldPort>): Promise<string | undefined> {
   const held: HeldPort[] = [];
   try {
     for (const l of listeners) {
-      if (l.port === 0) continue;
       try {
         held.push(await hold(l.port, l.address));
       } catch (e) {

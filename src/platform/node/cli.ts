@@ -1,5 +1,10 @@
 import { statSync } from 'node:fs';
-import { ArgsError, formatHelp, parseArgs, parseCommand, usageError } from '../cli/args.ts';
+import { join } from 'node:path';
+import { commandError, formatHelp, parseArgs, parseCommand, usageError } from '../cli/args.ts';
+import { serverUrl } from '../cli/server-url.ts';
+import { fileErrorLine } from '../cli/system-errors.ts';
+import { connectFailure } from '../../tools/perf/client.ts';
+import { outputFileProblem } from './output-file.ts';
 import { SERVE_FLAGS } from '../cli/serve-flags.ts';
 import { NEREID_VERSION } from '../../core/index.ts';
 import { runServeCommand } from '../cli/serve-command.ts';
@@ -7,7 +12,7 @@ import { createServer, repositoryMount } from './index.ts';
 import { runPerfCli } from './perf-cli.ts';
 import { runStress } from './stress/index.ts';
 import { STRESS_FLAGS } from '../cli/stress-flags.ts';
-import { writeRepositoryIndex } from './repo-index.ts';
+import { LISTING_FILE, writeRepositoryIndex } from './repo-index.ts';
 import { holdPort, serve, serveMetrics } from './serve.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
@@ -62,7 +67,7 @@ function runRepo(argv: string[]): number {
       { name: 'help', type: 'bool', default: false, help: 'Show this help' },
     ]);
   } catch (e) {
-    if (e instanceof ArgsError) return usageError(e.message);
+    if ((e as Error).name === 'ArgsError') return usageError((e as Error).message);
     throw e;
   }
   const [sub, dir, extra] = parsed.positionals;
@@ -73,18 +78,41 @@ function runRepo(argv: string[]): number {
   if (sub !== 'index') return usageError(`unknown repo command '${sub}' (expected: index)`);
   if (!dir || extra !== undefined) return usageError('usage: nereid repo index DIR [--output FILE]');
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return usageError(`'${dir}' is not a directory`);
-  const listing = writeRepositoryIndex(dir, parsed.flags.output as string | undefined);
-  console.log(`wrote ${(parsed.flags.output as string | undefined) ?? `${dir}/repository.json`}: ${listing.files.length} files, ${listing.files.reduce((n, f) => n + f.size, 0)} bytes`);
+  const output = (parsed.flags.output as string | undefined) ?? join(dir, LISTING_FILE);
+  const unwritable = outputFileProblem('--output', output);
+  if (unwritable) return commandError(unwritable, 'repo');
+  let listing;
+  try {
+    listing = writeRepositoryIndex(dir, output);
+  } catch (e) {
+    const line = fileErrorLine('index', `'${dir}'`, e);
+    if (line === undefined) throw e;
+    return commandError(line, 'repo');
+  }
+  console.log(`wrote ${output}: ${listing.files.length} files, ${listing.files.reduce((n, f) => n + f.size, 0)} bytes`);
   return 0;
 }
 
 async function runStressCli(argv: string[]): Promise<number> {
-  const flags = parseCommand(argv, STRESS_FLAGS, 'Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]');
+  const flags = parseCommand(argv, STRESS_FLAGS, 'Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]', 'stress');
   if (typeof flags === 'number') return flags;
+  let url: string | undefined;
+  if (flags.url !== undefined) {
+    url = serverUrl(String(flags.url));
+    if (url === undefined) return usageError(`invalid -u/--url '${String(flags.url)}': expected HOST:PORT or http://HOST:PORT`, 'stress');
+    const unreachable = await fetch(`${url}/v2/health/live`).then(
+      () => undefined,
+      (e: unknown) => connectFailure(url!, e),
+    );
+    if (unreachable) return commandError(unreachable, 'stress');
+  }
+  const report = flags.report as string | undefined;
+  const unwritable = report === undefined ? undefined : outputFileProblem('--report', report);
+  if (unwritable) return commandError(unwritable, 'stress');
   return runStress({
     durationS: flags.duration as number,
     clients: flags.clients as number,
-    url: flags.url as string | undefined,
+    url,
     seed: flags.seed as number,
     reportFile: flags.report as string | undefined,
     out: (line) => console.log(line),

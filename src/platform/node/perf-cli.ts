@@ -1,8 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseCommand, usageError } from '../cli/args.ts';
+import { commandError, parseCommand, usageError } from '../cli/args.ts';
 import { PERF_FLAGS } from '../cli/perf-flags.ts';
-import { parseInputFile, parseRange, PerfError, runPerf } from '../../tools/perf/index.ts';
+import { serverUrl } from '../cli/server-url.ts';
+import { fileErrorLine } from '../cli/system-errors.ts';
+import { type InputData, parseInputFile, parseRange, runPerf } from '../../tools/perf/index.ts';
 import { nodeHttpTransport } from './http-transport.ts';
+import { outputFileProblem } from './output-file.ts';
 
 /** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP server. */
 export async function runPerfCli(argv: string[]): Promise<number> {
@@ -11,19 +14,24 @@ export async function runPerfCli(argv: string[]): Promise<number> {
   if (!flags['model-name']) return usage('-m/--model-name is required');
   if (flags.protocol === 'grpc') return usage("protocol 'grpc' is not supported yet; use -i http");
   if (flags['concurrency-range'] && flags['request-rate-range']) return usage('give either --concurrency-range or --request-rate-range, not both');
+  const url = serverUrl(String(flags.url));
+  if (url === undefined) return usage(`invalid -u/--url '${String(flags.url)}': expected HOST:PORT or http://HOST:PORT`);
+  const shapes = new Map<string, number[]>();
+  for (const s of flags.shape as string[]) {
+    const [name, dims] = s.split(':');
+    if (!name || !dims || !/^\d+(,\d+)*$/.test(dims)) return usage(`invalid --shape '${s}': expected NAME:D1,D2,...`);
+    shapes.set(name, dims.split(',').map(Number));
+  }
+  const input = readInputData(String(flags['input-data']));
+  if ('error' in input) return fail(input.error);
+  const inputData = input.data;
+  const file = flags['latency-report-file'] as string | undefined;
+  const unwritable = file === undefined ? undefined : outputFileProblem('--latency-report-file', file);
+  if (unwritable) return fail(unwritable);
   try {
-    const url = String(flags.url);
-    const shapes = new Map<string, number[]>();
-    for (const s of flags.shape as string[]) {
-      const [name, dims] = s.split(':');
-      if (!name || !dims || !/^\d+(,\d+)*$/.test(dims)) return usage(`invalid --shape '${s}': expected NAME:D1,D2,...`);
-      shapes.set(name, dims.split(',').map(Number));
-    }
-    const data = String(flags['input-data']);
-    const inputData = data === 'zero' || data === 'random' ? data : parseInputFile(readFileSync(data, 'utf8'));
     const tty = process.stderr.isTTY;
     const { csv } = await runPerf({
-      url: /^https?:\/\//.test(url) ? url : `http://${url}`,
+      url,
       model: String(flags['model-name']),
       version: flags['model-version'] as string | undefined,
       batch: flags['batch-size'] as number,
@@ -45,19 +53,42 @@ export async function runPerfCli(argv: string[]): Promise<number> {
         console.log(summary);
       },
     });
-    const file = flags['latency-report-file'] as string | undefined;
     if (file) {
-      writeFileSync(file, csv);
+      try {
+        writeFileSync(file, csv);
+      } catch (e) {
+        const line = fileErrorLine('write', `--latency-report-file '${file}'`, e);
+        if (line === undefined) throw e;
+        return fail(line);
+      }
       console.log(`wrote ${file}`);
     }
     return 0;
   } catch (e) {
-    if (e instanceof PerfError || (e as { code?: string }).code === 'ENOENT' || e instanceof SyntaxError) {
-      console.error(`nereid perf: ${(e as Error).message}`);
-      return 1;
-    }
+    if ((e as Error).name === 'PerfError') return fail((e as Error).message);
     throw e;
   }
 }
 
 const usage = (message: string) => usageError(message, 'perf');
+const fail = (message: string) => commandError(message, 'perf');
+
+/** `zero`, `random`, or a perf_analyzer JSON data file; or the one-line reason it cannot be used. */
+function readInputData(spec: string): { data: InputData } | { error: string } {
+  if (spec === 'zero' || spec === 'random') return { data: spec };
+  let text: string;
+  try {
+    text = readFileSync(spec, 'utf8');
+  } catch (e) {
+    const line = fileErrorLine('read', `--input-data '${spec}'`, e);
+    if (line === undefined) throw e;
+    return { error: line };
+  }
+  try {
+    return { data: parseInputFile(text) };
+  } catch (e) {
+    if ((e as Error).name === 'SyntaxError') return { error: `--input-data '${spec}' is not valid JSON (${(e as Error).message})` };
+    if ((e as Error).name === 'PerfError') return { error: `--input-data '${spec}': ${(e as Error).message}` };
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@ import { describe, toCsv } from './report.ts';
 
 export { PerfError } from './model-info.ts';
 export type { LevelResult } from './measure.ts';
-export { parseInputFile } from './inputs.ts';
+export { type InputData, parseInputFile } from './inputs.ts';
 export { toCsv } from './report.ts';
 export { fetchTransport, type Transport } from './client.ts';
 

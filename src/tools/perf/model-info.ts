@@ -1,3 +1,4 @@
+import { connectFailure } from './client.ts';
 /** What the load generator learns from the server about the model it measures. */
 export interface TensorMeta {
   name: string;
@@ -20,7 +21,12 @@ export class PerfError extends Error {
 }
 
 async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new PerfError(connectFailure(url, e));
+  }
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new PerfError(`GET ${url}: HTTP ${res.status} ${(body as { error?: string }).error ?? ''}`.trim());
   return body as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { mulberry32 } from '../../../tools/onnx/models.ts';
+import { fileErrorLine } from '../../cli/system-errors.ts';
 import { mainRepository, pollRepository } from './repository.ts';
 import { type Scenario, SCENARIOS, type StressContext } from './scenarios.ts';
 import { ServerProcess } from './servers.ts';
@@ -121,8 +122,18 @@ export async function runStress(opts: StressOptions): Promise<number> {
   const restarts = (main?.restarts ?? 0) + (poll?.restarts ?? 0);
   const report = renderReport(opts, scenarios, tallies, [main, poll], restarts, exits, (Date.now() - start) / 1000);
   out(report);
-  if (opts.reportFile) writeFileSync(opts.reportFile, report);
-  const failed = sum((t) => t.wrong) > 0 || sum((t) => t.unexpected) > 0 || restarts > 0 || !healthy || exits.some((e) => !e.endsWith('exit code 0'));
+  let unwritten = false;
+  if (opts.reportFile) {
+    try {
+      writeFileSync(opts.reportFile, report);
+    } catch (e) {
+      const line = fileErrorLine('write', `--report '${opts.reportFile}'`, e);
+      if (line === undefined) throw e;
+      out(line);
+      unwritten = true;
+    }
+  }
+  const failed = unwritten || sum((t) => t.wrong) > 0 || sum((t) => t.unexpected) > 0 || restarts > 0 || !healthy || exits.some((e) => !e.endsWith('exit code 0'));
   return failed ? 1 : 0;
 }
 
