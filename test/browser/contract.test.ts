@@ -3,8 +3,7 @@
  * is served over HTTP (with repository.json) and every request goes through the page, the
  * worker transport and the worker's hono app. Plus POLL against the HTTP driver, in the browser.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { type ExampleServer, startExampleServer } from '../../examples/browser/s
 import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
 import { addSubModel, identityModel } from '../../src/tools/onnx/models.ts';
 import { kserveContract } from '../contract/kserve-contract.ts';
+import { tmpTree } from '../helpers/tmp.ts';
 import { writeTree } from '../helpers/tmp-tree.ts';
 import { launchBrowser, pageFetch, skipBrowser, snapshotDist } from './harness.ts';
 
@@ -31,11 +31,7 @@ async function startInPage(browser: Browser, server: ExampleServer, options: Rec
   return page;
 }
 
-const tempRepo = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nereid-browser-repo-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-};
+const tempRepo = () => tmpTree({}, 'nereid-browser-repo-');
 
 describe.skipIf(skipBrowser)('browser worker server', () => {
   let browser: Browser;

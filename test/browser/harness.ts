@@ -3,11 +3,10 @@
  * browser), a private copy of the built bundles, the example server, and a `fetch` that goes
  * through the page to the worker server.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll } from 'vitest';
+import { tmpTree } from '../helpers/tmp.ts';
 
 export const CHROMIUM = process.env.NEREID_CHROMIUM ?? '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
@@ -43,8 +42,7 @@ const BUNDLES = ['browser/index.js', 'browser/service-worker.js', 'worker/worker
  * by anything else while the tests run must not pull files away from under the browser.
  */
 export async function snapshotDist(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'nereid-dist-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpTree({}, 'nereid-dist-');
   const complete = () =>
     BUNDLES.every((f) => existsSync(join(dir, f))) &&
     RUNTIME.every((f) => statSync(join(dir, 'worker', f), { throwIfNoEntry: false })?.size === statSync(join('node_modules/onnxruntime-web/dist', f)).size);

@@ -7,6 +7,7 @@ import { jsBackend, type WorkerHandle } from '../js-backend/host.ts';
 import type { CudaStatus } from '../node/ort-node.ts';
 import { type OrtWebModule, ortWebBackend, requestedProvider } from '../ort/ort-web.ts';
 import { type ProviderName, ortRouter } from '../ort/router.ts';
+import { removedAtExit } from './exit-cleanup.ts';
 
 declare const Deno: DenoApi;
 
@@ -66,7 +67,10 @@ export async function createServer(opts: DenoServerOptions): Promise<InferenceSe
       jsDenoBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],
-    createOverrideStore: async () => fsDeno({ root: await Deno.makeTempDir({ prefix: 'nereid-override-' }), followLinks: false }),
+    createOverrideStore: async () => {
+      const root = await Deno.makeTempDir({ prefix: 'nereid-override-' });
+      return removedAtExit(root, fsDeno({ root, followLinks: false }));
+    },
   });
 }
 

@@ -7,6 +7,7 @@ import { jsNodeBackend } from './js-backend-node.ts';
 import { type ProviderName, ortRouter } from '../ort/router.ts';
 import { ortWebBackend } from '../ort/ort-web.ts';
 import { type CudaStatus, detectCuda, type ExecutionThread, ortNodeBackend } from './ort-node.ts';
+import { removedAtExit } from './exit-cleanup.ts';
 
 export * from '../../core/index.ts';
 export { createHttpApp } from '../../transports/http/app.ts';
@@ -57,9 +58,14 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
   });
 }
 
-/** A private directory for a model's `file:` overrides (a new one under `parent` each time); its driver never follows or writes through a link. */
+/**
+ * A private directory for a model's `file:` overrides (a new one under `parent` each time); its
+ * driver never follows or writes through a link. The server removes it when the model unloads or
+ * the server stops; one still there when the process exits is removed then.
+ */
 export async function overrideStore(parent: string = tmpdir()): Promise<RepositoryDriver> {
-  return fsNode({ root: await mkdtemp(join(parent, 'nereid-override-')), followLinks: false });
+  const root = await mkdtemp(join(parent, 'nereid-override-'));
+  return removedAtExit(root, fsNode({ root, followLinks: false }));
 }
 
 /** onnxruntime-web under Node (WASM only: Node has no WebGPU), loaded on first use. */

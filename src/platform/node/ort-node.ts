@@ -9,6 +9,11 @@ import { createThreadSession } from './thread-session.ts';
 import type { OrtTensorCtor } from '../ort/convert.ts';
 import { createOrtBackend, type ProviderChoice } from '../ort/session-backend.ts';
 
+// onnxruntime-node >= 1.30 on Linux and macOS sends usage telemetry to Microsoft and writes `.ses`
+// and `mat-debug-<pid>.log` into the temp directory of every process that creates a session. A
+// server does neither unasked: off unless ORT_DISABLE_TELEMETRY is set already (README "Privacy").
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 export interface CudaStatus {
   available: boolean;
   /** Why CUDA is not used, when it is not. */
