@@ -35,6 +35,9 @@ export interface ServeHost {
   banner?(log: Logger, flags: ParsedArgs): void;
 }
 
+/** A second SIGINT/SIGTERM within this long of the first is a duplicate; after it, it means "exit now". */
+const REPEAT_WINDOW_MS = 1000;
+
 /** Runs `serve` with Triton's flags; resolves with the exit code once the server has stopped. */
 export async function runServeCommand(argv: string[], host: ServeHost): Promise<number> {
   const flags = parseCommand(argv, SERVE_FLAGS, host.usage);
@@ -93,14 +96,20 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   const poller = mode === 'poll' && pollSecs > 0 ? setInterval(() => void server.manager.poll(), pollSecs * 1000) : undefined;
   const exitTimeoutSecs = flags['exit-timeout-secs'] as number;
   return new Promise<number>((resolveExit) => {
-    let stopping = false;
+    let stoppingSince: number | undefined;
     host.onSignal(async (signal) => {
-      if (stopping) {
+      if (stoppingSince !== undefined) {
+        // A terminal's Ctrl-C reaches the whole process group, and launchers (npm, deno task)
+        // forward it too: a repeat within a moment is that same signal, not a second request.
+        if (Date.now() - stoppingSince < REPEAT_WINDOW_MS) {
+          log.verbose(1, `received ${signal} again within ${REPEAT_WINDOW_MS} ms (forwarded by a launcher); still draining`);
+          return;
+        }
         log.warn(`received ${signal} again, exiting now`);
         resolveExit(1);
         return;
       }
-      stopping = true;
+      stoppingSince = Date.now();
       log.info(`received ${signal}, shutting down (in-flight requests get ${exitTimeoutSecs} s)`);
       if (poller) clearInterval(poller);
       await server.stop(exitTimeoutSecs * 1000);
