@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { checkBundleInputs, checkExports } from './scripts/check-exports.mjs';
 
 const quiet = process.argv.includes('--quiet');
@@ -19,7 +20,17 @@ const started = performance.now();
 const OUT = `.dist-build-${process.pid}`;
 rmSync(OUT, { recursive: true, force: true });
 
-const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: quiet ? 'warning' : 'info', metafile: true };
+/** The core reads its version from package.json: bundles get that one field, not the whole manifest. */
+const versionOnly = {
+  name: 'package-version-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, async (args) => {
+      const { version } = JSON.parse(await readFile(args.path, 'utf8'));
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: quiet ? 'warning' : 'info', metafile: true, plugins: [versionOnly] };
 const external = { ...common, packages: 'external', splitting: true, chunkNames: 'chunks/[name]-[hash]' };
 const present = (entries) => Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 /** Builds only when at least one entry point exists (platform sources land one by one). */
