@@ -35,31 +35,62 @@ const handle = startWorkerServer({
   executionProvider: ep === 'webgpu' || ep === 'wasm' ? ep : undefined,
 });
 
-// Download progress: one bar for every file still downloading.
+// Model files: the bar shows bytes still coming over the network (never an empty bar before
+// anything downloads); the line says where each file of the latest action (run, load, recycle)
+// came from. A load reads some files twice (IndexedDB answers the second read of a file it has
+// just stored): a file downloaded for this action stays "downloaded".
+interface FileProgress {
+  loaded: number;
+  total?: number;
+  downloaded: boolean;
+  done: boolean;
+}
 const progress: DownloadProgress[] = [];
-const active = new Map<string, DownloadProgress>();
-let hideTimer: ReturnType<typeof setTimeout> | undefined;
+const files = new Map<string, FileProgress>();
 handle.onProgress((p) => {
   progress.push(p);
-  active.set(p.path, p);
-  const files = [...active.values()];
-  const loaded = files.reduce((n, f) => n + f.loaded, 0);
-  const total = files.reduce((n, f) => n + (f.total ?? f.loaded), 0);
-  $('progress').hidden = false;
-  const bar = $<HTMLProgressElement>('bar');
-  bar.max = Math.max(total, 1);
-  bar.value = loaded;
-  $('progress-label').textContent = `${p.path}: ${kb(p.loaded)}${p.total ? ` of ${kb(p.total)}` : ''} ${p.source === 'cache' ? '(from IndexedDB)' : '(downloading)'}`;
-  clearTimeout(hideTimer);
-  if (files.every((f) => f.done)) {
-    hideTimer = setTimeout(() => {
-      active.clear();
-      $('progress').hidden = true;
-    }, 1500);
-  }
+  const f = files.get(p.path) ?? { loaded: 0, downloaded: false, done: false };
+  if (p.source === 'network') Object.assign(f, { loaded: p.loaded, total: p.total, downloaded: true, done: p.done });
+  else if (!f.downloaded) Object.assign(f, { loaded: p.loaded, total: p.total, done: true });
+  files.set(p.path, f);
+  showProgress();
 });
+
+/** A new action starts: the progress line will describe its files only. */
+function beginAction(): void {
+  files.clear();
+  showProgress();
+}
+
+function showProgress(): void {
+  const all = [...files.values()];
+  const pending = all.filter((f) => f.downloaded && !f.done);
+  const bar = $<HTMLProgressElement>('bar');
+  const label = $('progress-label');
+  $('progress').hidden = all.length === 0;
+  bar.hidden = pending.length === 0;
+  if (pending.length > 0) {
+    const loaded = pending.reduce((n, f) => n + f.loaded, 0);
+    const total = pending.every((f) => f.total !== undefined) ? pending.reduce((n, f) => n + f.total!, 0) : undefined;
+    if (total === undefined) bar.removeAttribute('value'); // size unknown: an indeterminate bar
+    else Object.assign(bar, { max: Math.max(total, 1), value: loaded });
+    label.textContent = `downloading ${count(pending.length)}: ${kb(loaded)}${total === undefined ? '' : ` of ${kb(total)}`}`;
+    $('progress').dataset.state = 'downloading';
+    return;
+  }
+  const downloaded = all.filter((f) => f.downloaded);
+  const cached = all.filter((f) => !f.downloaded);
+  const size = (list: FileProgress[]) => kb(list.reduce((n, f) => n + f.loaded, 0));
+  const parts = [];
+  if (downloaded.length > 0) parts.push(`downloaded ${count(downloaded.length)} (${size(downloaded)}), now kept in IndexedDB`);
+  if (cached.length > 0) parts.push(`${count(cached.length)} from IndexedDB (${size(cached)})${downloaded.length === 0 ? ', nothing downloaded' : ''}`);
+  const models = [...new Set([...files.keys()].map((path) => path.split('/')[0]))].join(', ');
+  label.textContent = `${models}: ${parts.join('; ')}`;
+  $('progress').dataset.state = 'done';
+}
+const count = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
 const cell = (text: string, className = '') => Object.assign(document.createElement('td'), { textContent: text, className });
-const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
+const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} kB`);
 
 async function refresh(): Promise<void> {
   const index = await handle.client.index();
@@ -79,6 +110,7 @@ async function refresh(): Promise<void> {
       return row;
     }),
   );
+  $('hint').hidden = index.some((e) => e.state === 'READY' || e.state === 'LOADING');
   const select = $<HTMLSelectElement>('model');
   const chosen = select.value;
   const names = [...new Set(index.map((e) => e.name))];
@@ -88,6 +120,7 @@ async function refresh(): Promise<void> {
 
 async function act(fn: () => Promise<unknown>): Promise<void> {
   $('error').textContent = '';
+  beginAction();
   try {
     await fn();
   } catch (e) {
@@ -99,6 +132,7 @@ async function act(fn: () => Promise<unknown>): Promise<void> {
 let sequence = 1;
 async function run(model: string): Promise<RunResult> {
   const { client } = handle;
+  beginAction();
   $<HTMLSelectElement>('model').value = model;
   if (!(await client.ready(model))) {
     await client.load(model);

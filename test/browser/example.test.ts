@@ -2,9 +2,10 @@
  * The example page in headless Chromium: the worker server loads examples/models over HTTP,
  * runs them on WebGPU (SwiftShader) and on WASM with the results of the Node server, serves a
  * reload from IndexedDB, recycles its worker, answers plain fetch() in service worker mode, and
- * leaves a screenshot in test-artifacts/.
+ * leaves a screenshot in test-artifacts/. First, what a first-time visitor sees, and a reload.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleInputs, type TensorMeta } from '../../examples/browser/inputs.ts';
@@ -31,6 +32,10 @@ interface Progress {
   done: boolean;
 }
 type Win = { nereid: { ready: Promise<void>; run(m: string): Promise<RunResult>; progress: Progress[]; handle: { recycle(): Promise<void>; client: { index(ready?: boolean): Promise<{ name: string }[]> } } } };
+
+/** Every file under `dir`, relative to it. */
+const files = (dir: string, prefix = ''): string[] =>
+  readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(dir, join(prefix, e.name)) : [join(prefix, e.name)]));
 
 const ONNX_MODELS = ['accumulate', 'add_sub', 'auto_complete', 'classifier', 'simple_string'];
 const ALL_MODELS = [...ONNX_MODELS, 'add_sub_scaled', 'scale_js'];
@@ -86,6 +91,43 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
       });
     });
   };
+
+  it("a first visit: a line saying what to do, no progress bar before anything downloads, then 'downloaded'; a reload says 'from IndexedDB'", async () => {
+    // A fresh browser profile (empty IndexedDB), whatever the other tests did.
+    const context = await browser.newContext();
+    try {
+      const first = await context.newPage();
+      const classifierFiles = files('examples/models/classifier');
+      const bytes = classifierFiles.reduce((n, f) => n + statSync(join('examples/models/classifier', f)).size, 0);
+      const size = bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
+      const state = () => first.evaluate(() => {
+        const shown = (id: string) => document.getElementById(id)!.checkVisibility();
+        return { hint: shown('hint'), progress: shown('progress'), bar: shown('bar'), label: document.getElementById('progress-label')!.textContent };
+      });
+
+      downloads.length = 0;
+      await first.goto(`${server.url}?ep=wasm`);
+      await first.evaluate(() => (window as unknown as Win).nereid.ready);
+      const opened = await state();
+      expect(opened).toMatchObject({ progress: false, bar: false });
+      expect(opened.hint).toBe(true);
+      expect(await first.textContent('#hint')).toMatch(/Nothing is loaded yet\. Pick a model .* press Run with generated input/);
+
+      await first.evaluate(() => (window as unknown as Win).nereid.run('classifier'));
+      expect(downloads).toEqual(['/models/classifier/1/model.onnx']);
+      expect(await state()).toEqual({ hint: false, progress: true, bar: false, label: `classifier: downloaded ${classifierFiles.length} files (${size}), now kept in IndexedDB` });
+
+      downloads.length = 0;
+      await first.reload();
+      await first.evaluate(() => (window as unknown as Win).nereid.ready);
+      expect(await state()).toMatchObject({ hint: true, progress: false, bar: false });
+      await first.evaluate(() => (window as unknown as Win).nereid.run('classifier'));
+      expect(downloads).toEqual([]);
+      expect(await state()).toEqual({ hint: false, progress: true, bar: false, label: `classifier: ${classifierFiles.length} files from IndexedDB (${size}), nothing downloaded` });
+    } finally {
+      await context.close();
+    }
+  });
 
   it('runs models on WebGPU (SwiftShader adapter) with the Node server\'s results', async () => {
     await open('ep=webgpu');
