@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type ModelSource } from '../../src/core/index.ts';
 import { instanceThread } from '../../src/platform/node/ort-node.ts';
+import { GraphBuilder } from '../../src/tools/onnx/builder.ts';
 import { addSubModel, mlpModel, mulberry32 } from '../../src/tools/onnx/models.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
 import { tmpTree } from '../helpers/tmp.ts';
@@ -17,6 +18,20 @@ ${extra}`;
 const WIDTH = 1024;
 const mlp = mlpModel({ layers: 8, width: WIDTH });
 
+/**
+ * OUTPUT0 = the sum of X broadcast to SHAPE: microseconds for the probe's zeros (an empty
+ * tensor), milliseconds once a client asks for millions of elements.
+ */
+function growingModel(): Uint8Array {
+  const g = new GraphBuilder('growing');
+  g.input('X', 'float32', [1]);
+  g.input('SHAPE', 'int64', [2]);
+  const wide = g.node('Expand', ['X', 'SHAPE'], ['wide']);
+  g.node('ReduceSum', [wide], ['OUTPUT0'], { keepdims: 1 });
+  g.output('OUTPUT0', 'float32', [1, 1]);
+  return g.toBytes();
+}
+
 let t: TestServer;
 const logs: string[] = [];
 beforeAll(async () => {
@@ -29,6 +44,8 @@ beforeAll(async () => {
     'auto_tiny/1/model.onnx': addSubModel(),
     'auto_mlp/config.pbtxt': `backend: "onnxruntime"\nmax_batch_size: 64\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n`,
     'auto_mlp/1/model.onnx': mlp,
+    'auto_growing/config.pbtxt': `backend: "onnxruntime"\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n`,
+    'auto_growing/1/model.onnx': growingModel(),
     'bad_thread/config.pbtxt': ADD_SUB(param('execution_thread', 'gpu')),
     'bad_thread/1/model.onnx': addSubModel(),
     'bad_count/config.pbtxt': ADD_SUB(param('intra_op_thread_count', 'many')),
@@ -70,23 +87,38 @@ describe('where onnxruntime-node instances run', () => {
     expect(logs.filter((l) => l.includes("'auto_tiny'") && l.includes('own thread'))).toEqual([]);
   });
 
-  it('auto moves a model of milliseconds to its own thread, and its answers stay those of onnxruntime', async () => {
+  it('auto starts a model of milliseconds in its own thread at load, and its answers stay those of onnxruntime', async () => {
+    // Decided by the probe run at load, before any request.
+    expect(logs.filter((l) => l.includes("model 'auto_mlp'") && l.includes('thread'))).toEqual([
+      expect.stringMatching(/model 'auto_mlp': a probe run takes \d+\.\d+ ms; instances run in their own threads/),
+    ]);
     const r = mulberry32(5);
     const x = Float32Array.from({ length: 16 * WIDTH }, () => r() - 0.5);
     const direct = await ort.InferenceSession.create(mlp);
     const want = (await direct.run({ INPUT0: new ort.Tensor('float32', x, [16, WIDTH]) })).OUTPUT0!.data as Float32Array;
     await direct.release();
     const body = JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [16, WIDTH], datatype: 'FP32', data: Array.from(x) }] });
-    const run = async () => {
+    for (let i = 0; i < 5; i++) {
       const res = await t.request('/v2/models/auto_mlp/infer', post(body));
       expect(res.status).toBe(200);
-      return Float32Array.from((await res.json()).outputs[0].data as number[]);
+      expect(Float32Array.from((await res.json()).outputs[0].data as number[])).toEqual(want);
+    }
+    expect(logs.some((l) => l.includes("'auto_mlp'") && l.includes('moving the instance'))).toBe(false);
+  }, 120_000);
+
+  it('auto still moves an instance to its own thread when its runs turn slow after a fast probe', async () => {
+    const side = 3000;
+    const run = async () => {
+      const res = await t.request('/v2/models/auto_growing/infer', post({ inputs: [{ name: 'X', shape: [1], datatype: 'FP32', data: [0.25] }, { name: 'SHAPE', shape: [2], datatype: 'INT64', data: [side, side] }] }));
+      expect(res.status, await res.clone().text()).toBe(200);
+      return (await res.json()).outputs[0].data as number[];
     };
-    const moved = () => logs.some((l) => l.includes("model 'auto_mlp': runs take") && l.includes('moving the instance to its own thread'));
-    for (let i = 0; i < 40 && !moved(); i++) expect(await run()).toEqual(want);
+    const moved = () => logs.some((l) => l.includes("model 'auto_growing': runs take") && l.includes('moving the instance to its own thread'));
+    expect(logs.filter((l) => l.includes("'auto_growing'") && l.includes('own thread'))).toEqual([]);
+    for (let i = 0; i < 40 && !moved(); i++) expect(await run()).toEqual([0.25 * side * side]);
     expect(moved()).toBe(true);
     // Answers after the move come from the instance's own thread.
-    for (let i = 0; i < 5; i++) expect(await run()).toEqual(want);
+    for (let i = 0; i < 3; i++) expect(await run()).toEqual([0.25 * side * side]);
   }, 120_000);
 
   it('refuses bad threading parameters with the reason in the index', async () => {

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { adaptiveSession } from '../../src/platform/node/adaptive-session.ts';
 
 /** A stand-in for an onnxruntime-node session: computes synchronously inside a setImmediate, as it does. */
-function fakeSession(label: string, blockMs: number) {
+function fakeSession(label: string, blockMs: number | ((run: number) => number)) {
   const calls = { runs: 0, releases: 0 };
   const session = {
     run: (feeds: Record<string, unknown>) =>
       new Promise((resolve) =>
         setImmediate(() => {
-          const until = performance.now() + blockMs;
+          const until = performance.now() + (typeof blockMs === 'number' ? blockMs : blockMs(calls.runs));
           while (performance.now() < until);
           calls.runs++;
           resolve({ out: { label, feeds } });
@@ -33,7 +33,7 @@ describe('adaptive session (execution_thread: auto)', () => {
     expect(main.calls.releases).toBe(1);
   });
 
-  it('moves to its own thread once the mean of the last runs passes the threshold, and releases each session once', async () => {
+  it('moves to its own thread once the median of the last runs passes the threshold, and releases each session once', async () => {
     const main = fakeSession('main', 3);
     const thread = fakeSession('thread', 0);
     const moved: number[] = [];
@@ -50,6 +50,16 @@ describe('adaptive session (execution_thread: auto)', () => {
     await s.release();
     expect(thread.calls.releases).toBe(1);
     expect(main.calls.releases).toBe(1);
+  });
+
+  it('stays on the main thread when only a few runs are long (a busy machine preempting it)', async () => {
+    // One run in four takes 12 ms: a mean of 3 ms, a median of 0.
+    const main = fakeSession('main', (run) => (run % 4 === 3 ? 12 : 0));
+    let moves = 0;
+    const s = adaptiveSession(main.session, async () => ((moves++, fakeSession('thread', 0).session)), { thresholdMs: 1, window: 8 });
+    for (let i = 0; i < 40; i++) expect(await s.run({})).toMatchObject({ out: { label: 'main' } });
+    expect(moves).toBe(0);
+    await s.release();
   });
 
   it('keeps serving on the main thread when the move fails', async () => {

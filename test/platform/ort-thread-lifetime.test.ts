@@ -57,8 +57,10 @@ describe('onnxruntime session threads and the process lifetime', () => {
       const out = await s.run({ INPUT0: t(3), INPUT1: t(1) });
       console.log(JSON.stringify(Array.from(out.OUTPUT0.data)));
     `;
-    const file = resolve(tmpTree({ 'pending-run.mts': script }), 'pending-run.mts');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+    const dir = tmpTree({ 'pending-run.mts': script });
+    // tsx keeps a cache in the temp dir: this test's own, removed with it.
+    const env = { ...process.env, TMPDIR: dir, TMP: dir, TEMP: dir };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(dir, 'pending-run.mts')], { encoding: 'utf8', timeout: 30_000, env });
     expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 16 }, (_, i) => 4 * i));
   }, 40_000);

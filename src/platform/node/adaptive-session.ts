@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-common';
 
 export interface AdaptiveOptions {
-  /** Mean run time (ms) on the JavaScript thread past which the session moves to its own thread. */
+  /** Median run time (ms) on the JavaScript thread past which the session moves to its own thread. */
   thresholdMs: number;
   /** Runs averaged. */
   window: number;
@@ -14,7 +14,7 @@ type Feeds = Parameters<InferenceSession['run']>[0];
 
 /**
  * A session that starts on the JavaScript thread and moves to its own thread once its runs turn out
- * to be long. onnxruntime-node computes synchronously on the thread that calls `run`: for a
+ * to be long (the median of the last `window` runs past `thresholdMs`). onnxruntime-node computes synchronously on the thread that calls `run`: for a
  * model that takes microseconds, that is the cheapest place, but a model that takes milliseconds
  * would stall every other request for as long. The time measured is the synchronous part only: a
  * setImmediate queued just before onnxruntime's own one marks its start, and the promise's
@@ -40,9 +40,14 @@ export function adaptiveSession(main: InferenceSession, toThread: () => Promise<
     times.push(ms);
     sum += ms;
     if (times.length > opts.window) sum -= times.shift()!;
-    if (moving || times.length < opts.window || sum / times.length <= opts.thresholdMs) return;
+    // The median, not the mean: a few runs stretched by the OS preempting the thread on a busy
+    // machine must not move a model of microseconds. Half the runs past the threshold put the mean
+    // past half of it, so the sort is skipped while the mean stays below that.
+    if (moving || times.length < opts.window || sum / times.length <= opts.thresholdMs / 2) return;
+    const typical = median(times);
+    if (typical <= opts.thresholdMs) return;
     moving = true;
-    opts.onMove?.(sum / times.length);
+    opts.onMove?.(typical);
     toThread()
       .then(async (thread) => {
         if (released) return void (await thread.release());
@@ -78,4 +83,10 @@ export function adaptiveSession(main: InferenceSession, toThread: () => Promise<
     },
   };
   return session as unknown as InferenceSession;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

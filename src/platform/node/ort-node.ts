@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type ExecutionBackend, invalidArg, type Logger, type ModelSource, parameter } from '../../core/index.ts';
 import { adaptiveSession } from './adaptive-session.ts';
+import { type ProbeLimits, probeFeeds, probeRun } from './ort-probe.ts';
 import { createThreadSession } from './thread-session.ts';
 import type { OrtTensorCtor } from '../ort/convert.ts';
 import { createOrtBackend, type ProviderChoice } from '../ort/session-backend.ts';
@@ -21,12 +22,15 @@ export interface CudaStatus {
   deviceCount: number;
 }
 
-/** Where an instance's session runs: `auto` starts on the JavaScript thread and moves long-running ones to their own. */
+/** Where an instance's session runs: `auto` decides at load from a timed probe run (see `placeInstance`). */
 export type ExecutionThread = 'auto' | 'main' | 'worker';
 
-/** `auto`: mean synchronous run time (ms) over the last runs past which an instance gets its own thread. */
+/** `auto`: median synchronous run time (ms) of the last runs past which an instance on the JavaScript thread moves to its own. */
 export const AUTO_THREAD_MS = 1;
 const AUTO_WINDOW = 32;
+/** `auto`: the fastest probe run at load must take at most this (ms) for instances to start on the JavaScript thread. */
+export const AUTO_MAIN_MS = 0.2;
+const PROBE_LIMITS: ProbeLimits = { runs: 5, fastMs: AUTO_MAIN_MS, budgetMs: 1000 };
 
 export interface OrtNodeOptions {
   cpuCount: number;
@@ -57,8 +61,8 @@ export function instanceThread(source: ModelSource, options: { executionProvider
  * onnxruntime-node as Nereid's `onnxruntime` backend. KIND_GPU instances ask for the CUDA
  * execution provider on their device and fall back to CPU (logged once per model) when CUDA
  * is not usable here. onnxruntime-node computes on the thread that calls `run`; an instance runs on
- * the JavaScript thread while its runs are short and in its own thread once they are long
- * (parameter `execution_thread`: auto, main or worker; CUDA instances default to their own thread). Each session gets every core for its
+ * the JavaScript thread only when a probe run at load proves it takes microseconds, and in its own
+ * thread otherwise (parameter `execution_thread`: auto, main or worker; CUDA instances default to their own thread). Each session gets every core for its
  * intra-op thread pool unless the config says otherwise.
  */
 export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
@@ -76,17 +80,68 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
     async createInstanceSession(model, options, source) {
       const where = instanceThread(source, options, opts.executionThread);
       const inThread = () => createThreadSession(ort.Tensor as unknown as OrtTensorCtor, { model, options });
-      if (where === 'worker') return inThread();
+      if (where === 'worker' || (where === 'auto' && (await placeInstance(source, model, options)) === 'worker')) return inThread();
       const main = await ort.InferenceSession.create(model as Uint8Array, options);
       if (where === 'main') return main;
       return adaptiveSession(main, inThread, {
         thresholdMs: AUTO_THREAD_MS,
         window: AUTO_WINDOW,
-        onMove: (ms) => source.log.info(`model '${source.name}': runs take ${ms.toFixed(1)} ms on average; moving the instance to its own thread`),
+        onMove: (ms) => source.log.info(`model '${source.name}': runs take ${ms.toFixed(1)} ms (median of the last ${AUTO_WINDOW}); moving the instance to its own thread`),
         onMoveFailed: (e) => source.log.warn(`model '${source.name}': could not move the instance to its own thread (${e.message}); it stays on the main thread`),
       });
     },
   });
+}
+
+const placements = new WeakMap<ModelSource, Map<string, Promise<'main' | 'worker'>>>();
+
+/**
+ * `auto`: where a model's instances start, decided once per model version and set of providers
+ * before any of them serves. A probe run of zero inputs (shaped from the config) is timed in the
+ * probe thread, so however long it takes the JavaScript thread keeps serving. Only a model proven
+ * to take microseconds (fastest run at most AUTO_MAIN_MS) starts on the JavaScript thread, where
+ * the adaptive session still moves it if its real runs turn out slow; anything else, including a
+ * model the probe cannot run, starts in its own thread.
+ */
+export function placeInstance(source: ModelSource, model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<'main' | 'worker'> {
+  const key = JSON.stringify(options.executionProviders ?? []);
+  let byProviders = placements.get(source);
+  if (!byProviders) placements.set(source, (byProviders = new Map()));
+  let placed = byProviders.get(key);
+  if (!placed) {
+    placed = decide(source, model, options);
+    byProviders.set(key, placed);
+  }
+  return placed;
+}
+
+async function decide(source: ModelSource, model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<'main' | 'worker'> {
+  const who = `model '${source.name}'`;
+  let feeds: ReturnType<typeof probeFeeds>;
+  try {
+    feeds = probeFeeds(ort.Tensor as unknown as OrtTensorCtor, source.config);
+  } catch (e) {
+    source.log.info(`${who}: no probe inputs (${(e as Error).message}); instances run in their own threads`);
+    return 'worker';
+  }
+  let probe: Awaited<ReturnType<typeof probeRun>>;
+  try {
+    probe = await probeRun({ model, options }, feeds, PROBE_LIMITS);
+  } catch (e) {
+    source.log.warn(`${who}: cannot time a probe run (${(e as Error).message}); instances start on the JavaScript thread and move to their own once runs take over ${AUTO_THREAD_MS} ms`);
+    return 'main';
+  }
+  if ('failed' in probe) {
+    source.log.info(`${who}: a probe run with zero inputs failed (${probe.failed}); instances run in their own threads`);
+    return 'worker';
+  }
+  const ms = probe.ms < 1 ? probe.ms.toFixed(3) : probe.ms.toFixed(1);
+  if (probe.ms <= AUTO_MAIN_MS) {
+    source.log.verbose(1, `${who}: a probe run takes ${ms} ms; instances run on the JavaScript thread`);
+    return 'main';
+  }
+  source.log.info(`${who}: a probe run takes ${ms} ms; instances run in their own threads`);
+  return 'worker';
 }
 
 /** Where onnxruntime-node keeps its native libraries (the CUDA provider must be copied there). */
