@@ -1,3 +1,4 @@
+import { bodyOf, encodeClientRequest } from '../../core/index.ts';
 import type { ModelInfo, TensorMeta } from './model-info.ts';
 import { PerfError } from './model-info.ts';
 
@@ -95,23 +96,14 @@ export function prepareRequests(info: ModelInfo, data: InputData, binary: boolea
   const samples = typeof data === 'string' ? [undefined] : data.data;
   return samples.map((sample, k): PreparedRequest => {
     const tensors = info.inputs.map((t) => ({ t, ...(sample ? fromFile(t, sample[t.name]) : { ...generated(t, data === 'random'), shape: t.shape }) }));
-    const header = {
+    const encoded = encodeClientRequest({
       parameters: { ...parameters, ...(binary ? { binary_data_output: true } : {}) },
-      inputs: tensors.map(({ t, bytes, json, shape }) =>
-        binary ? { name: t.name, datatype: t.datatype, shape, parameters: { binary_data_size: bytes.byteLength } } : { name: t.name, datatype: t.datatype, shape, data: json },
-      ),
-    };
-    const head = enc.encode(JSON.stringify(header));
+      inputs: tensors.map(({ t, bytes, json, shape }) => (binary ? { name: t.name, datatype: t.datatype, shape, bytes } : { name: t.name, datatype: t.datatype, shape, data: json })),
+    });
+    const body = bodyOf(encoded);
     // Like perf_analyzer, never ask for compressed responses (fetch would ask for gzip by default).
-    if (!binary) return { body: head, headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
-    const body = new Uint8Array(head.byteLength + tensors.reduce((n, x) => n + x.bytes.byteLength, 0));
-    body.set(head);
-    let off = head.byteLength;
-    for (const x of tensors) {
-      body.set(x.bytes, off);
-      off += x.bytes.byteLength;
-    }
-    return { body, headers: { 'inference-header-content-length': String(head.byteLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
+    if (!binary) return { body, headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
+    return { body, headers: { 'inference-header-content-length': String(encoded.headerLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
   });
 }
 

@@ -1,4 +1,5 @@
 import { type Endpoint, type Remote, releaseProxy, transfer, wrap } from 'comlink';
+import { bodyOf, decodeClientResponse, encodeClientRequest } from '../../core/index.ts';
 import type { TransportOptions, WireRequest, WorkerServerApi } from './protocol.ts';
 
 export type { DownloadProgress, TransportOptions, WireRequest, WireResponse, WorkerServerApi } from './protocol.ts';
@@ -43,7 +44,6 @@ export interface WorkerClient {
   close(): void;
 }
 
-const enc = new TextEncoder();
 
 /**
  * A client for a Nereid server in a Web Worker, a MessagePort or any comlink endpoint. Request
@@ -76,44 +76,25 @@ export function createWorkerClient(endpoint: Endpoint, opts: TransportOptions = 
   return {
     fetch: doFetch,
     async infer(model, inputs, opts = {}) {
-      const binaries: Uint8Array[] = [];
-      const header = {
-        ...(opts.id ? { id: opts.id } : {}),
+      const encoded = encodeClientRequest({
+        id: opts.id,
         parameters: { ...opts.parameters, ...(opts.binaryOutputs ? { binary_data_output: true } : {}) },
-        inputs: inputs.map((t) => {
-          if (ArrayBuffer.isView(t.data)) {
-            const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-            binaries.push(bytes);
-            return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };
-          }
-          return { name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v)) };
-        }),
-        ...(opts.outputs ? { outputs: opts.outputs.map((name) => ({ name })) } : {}),
-      };
-      const json = enc.encode(JSON.stringify(header));
-      const body = new Uint8Array(json.byteLength + binaries.reduce((n, b) => n + b.byteLength, 0));
-      body.set(json);
-      let off = json.byteLength;
-      for (const b of binaries) {
-        body.set(b, off);
-        off += b.byteLength;
-      }
+        inputs: inputs.map((t) =>
+          ArrayBuffer.isView(t.data)
+            ? { name: t.name, datatype: t.datatype, shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }
+            : { name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.data as ArrayLike<unknown>) },
+        ),
+        outputs: opts.outputs,
+      });
       const path = `/v2/models/${encodeURIComponent(model)}${opts.version ? `/versions/${opts.version}` : ''}/infer`;
-      const res = await doFetch(path, { method: 'POST', body, headers: binaries.length > 0 ? { 'inference-header-content-length': String(json.byteLength) } : {} });
+      const headers: Record<string, string> = encoded.headerLength !== undefined ? { 'inference-header-content-length': String(encoded.headerLength) } : {};
+      const res = await doFetch(path, { method: 'POST', body: bodyOf(encoded) as Uint8Array<ArrayBuffer>, headers });
       await failIfNotOk(res);
-      const buf = new Uint8Array(await res.arrayBuffer());
       const hl = res.headers.get('inference-header-content-length');
-      const jsonLen = hl === null ? buf.byteLength : Number(hl);
-      const parsed = JSON.parse(new TextDecoder().decode(buf.subarray(0, jsonLen)));
-      let at = jsonLen;
-      for (const o of parsed.outputs as (TensorOutput & { parameters?: { binary_data_size?: number } })[]) {
-        const size = o.parameters?.binary_data_size;
-        if (size !== undefined) {
-          o.bytes = buf.slice(at, at + size);
-          at += size;
-        }
-      }
-      return parsed;
+      // Output bytes are copied out of the body, so each owns its buffer.
+      const parsed = decodeClientResponse(new Uint8Array(await res.arrayBuffer()), hl === null ? null : Number(hl));
+      for (const o of parsed.outputs) if (o.bytes) o.bytes = o.bytes.slice();
+      return parsed as Awaited<ReturnType<WorkerClient['infer']>>;
     },
     async load(model, parameters) {
       await failIfNotOk(await doFetch(`/v2/repository/models/${encodeURIComponent(model)}/load`, { method: 'POST', body: JSON.stringify(parameters ? { parameters } : {}) }));
