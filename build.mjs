@@ -88,10 +88,14 @@ for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.
 }
 writeFileSync(`${OUT}/worker/README.txt`, 'Serve this directory as is: worker.js loads the onnxruntime-web files next to it.\n');
 
-// Declaration files for every module (the package's `types` entries point into dist/types).
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', `${OUT}/types`], { stdio: 'inherit' });
-
-checkBundleInputs({ browser: results.browser.metafile, worker: results.worker.metafile });
+try {
+  // Declaration files for every module (the package's `types` entries point into dist/types).
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', `${OUT}/types`], { stdio: 'inherit' });
+  checkBundleInputs({ browser: results.browser.metafile, worker: results.worker.metafile });
+} catch (e) {
+  rmSync(OUT, { recursive: true, force: true });
+  throw e;
+}
 const trash = `.dist-old-${process.pid}`;
 if (existsSync('dist')) renameSync('dist', trash);
 renameSync(OUT, 'dist');
