@@ -193,3 +193,26 @@ describe('reloads under load', () => {
     expect(ok).toBeGreaterThan(20);
   });
 });
+
+describe('the server polls on its own (pollIntervalMs, --repository-poll-secs)', () => {
+  it('every interval after start; 0 means only when asked', async () => {
+    const root = tmpTree({ 'a/config.pbtxt': CFG(), 'a/1/model.onnx': addSubModel() });
+    const auto = await startServer({ modelRepositories: [root], controlMode: 'poll', pollIntervalMs: 100 });
+    const manual = await startServer({ modelRepositories: [root], controlMode: 'poll', pollIntervalMs: 0 });
+    try {
+      writeTree(root, { 'b/config.pbtxt': CFG(), 'b/1/model.onnx': addSubModel() });
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await auto.request('/v2/models/b/ready')).status;
+      }
+      expect(status).toBe(200);
+      expect((await manual.request('/v2/models/b/ready')).status).not.toBe(200);
+      await manual.server.manager.poll();
+      expect((await manual.request('/v2/models/b/ready')).status).toBe(200);
+    } finally {
+      await auto.stop();
+      await manual.stop();
+    }
+  });
+});

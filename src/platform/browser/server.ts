@@ -47,6 +47,7 @@ export async function createServer(opts: BrowserServerOptions): Promise<Inferenc
       ...(opts.backends ?? []),
     ],
     controlMode: opts.controlMode ?? 'explicit',
+    pollIntervalMs: opts.pollIntervalMs ?? 5000,
     startupModels: opts.startupModels,
     namespacing: opts.namespacing,
     strictReadiness: opts.strictReadiness,

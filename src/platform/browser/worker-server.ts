@@ -46,10 +46,7 @@ export async function createWorkerServer(opts: CreateWorkerServerOptions): Promi
   const capabilities = opts.capabilities ?? (await probeCapabilities());
   const server = await createServer({ ...opts, capabilities });
   const app = createHttpApp(server, { maxInputSize: opts.maxInputSize });
-  let poller: ReturnType<typeof setInterval> | undefined;
-  const started = server.start().then(() => {
-    if (server.manager.mode === 'poll') poller = setInterval(() => void server.manager.poll(), opts.pollIntervalMs ?? 5000);
-  });
+  const started = server.start();
   started.catch((e: Error) => server.log.error(`nereid worker: startup failed: ${e.message}`));
   const serve = (endpoint: Endpoint) => exposeFetch(app.fetch, endpoint, started);
   if (opts.endpoint) serve(opts.endpoint);
@@ -60,7 +57,6 @@ export async function createWorkerServer(opts: CreateWorkerServerOptions): Promi
     started,
     serve,
     async stop(timeoutMs = 5000) {
-      clearInterval(poller);
       await server.stop(timeoutMs);
     },
   };

@@ -76,6 +76,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     loadConcurrency: flags['model-load-thread-count'] as number,
     executionProvider: flags['execution-provider'] as ProviderName,
     executionTimeoutMs: (flags['execution-timeout-secs'] as number) * 1000,
+    pollIntervalMs: (flags['repository-poll-secs'] as number) * 1000,
     log,
   });
   try {
@@ -92,8 +93,6 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   if (!listening) return 1;
   const { http, metrics } = listening;
   log.info(`HTTP server listening on ${http.url}`);
-  const pollSecs = flags['repository-poll-secs'] as number;
-  const poller = mode === 'poll' && pollSecs > 0 ? setInterval(() => void server.manager.poll(), pollSecs * 1000) : undefined;
   const exitTimeoutSecs = flags['exit-timeout-secs'] as number;
   return new Promise<number>((resolveExit) => {
     let stoppingSince: number | undefined;
@@ -111,7 +110,6 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
       }
       stoppingSince = Date.now();
       log.info(`received ${signal}, shutting down (in-flight requests get ${exitTimeoutSecs} s)`);
-      if (poller) clearInterval(poller);
       await server.stop(exitTimeoutSecs * 1000);
       await http.close();
       await metrics?.close();
