@@ -10,8 +10,8 @@ import { tmpTree } from '../helpers/tmp.ts';
  */
 const WIDTH = 1024;
 const ROWS = 256;
-/** MatMuls of [ROWS, WIDTH] by [WIDTH, WIDTH]: about 2 s a run on the 2-core test machine. */
-const LAYERS = 200;
+/** MatMuls of [ROWS, WIDTH] by [WIDTH, WIDTH]: 2 s or more a run on the 2-core test machine (0.5 s per 200 when it is quiet). */
+const LAYERS = 800;
 
 /**
  * OUTPUT0 = the column sums of INPUT0 broadcast to ROWS rows and multiplied LAYERS times by the
