@@ -30,7 +30,10 @@ function body(): { body: Uint8Array; headers: Record<string, string> } {
   const out = new Uint8Array(head.byteLength + inputs.reduce((n, i) => n + i.data.byteLength, 0));
   out.set(head);
   let at = head.byteLength;
-  for (const i of inputs) (out.set(new Uint8Array(i.data.buffer), at), (at += i.data.byteLength));
+  for (const i of inputs) {
+    out.set(new Uint8Array(i.data.buffer), at);
+    at += i.data.byteLength;
+  }
   return { body: out, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.byteLength) } };
 }
 
@@ -55,7 +58,12 @@ async function start(naive: boolean): Promise<{ url: string; proc: ChildProcess 
   const proc = spawn(pin[0] ?? process.execPath, [...pin.slice(1), ...(pin.length ? [process.execPath] : []), ...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF}`] : []), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), ...a], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve) => {
     let out = '';
-    const on = (d: Buffer) => ((out += d), (serverOutput += d), out.match(/(?:HTTP server listening|^listening) on (http:\/\/\S+)/m) && resolve(out.match(/(?:HTTP server listening|^listening) on (http:\/\/\S+)/m)![1]!));
+    const on = (d: Buffer) => {
+      out += d;
+      serverOutput += d;
+      const m = out.match(/(?:HTTP server listening|^listening) on (http:\/\/\S+)/m);
+      if (m) resolve(m[1]!);
+    };
     proc.stdout!.on('data', on);
     proc.stderr!.on('data', on);
   });

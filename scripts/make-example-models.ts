@@ -134,7 +134,7 @@ export function exampleModels(): ExampleModel[] {
       summary: 'FP32 [-1,4] -> softmax over 5 labelled classes',
       files: {
         'config.pbtxt': CLASSIFIER_CONFIG,
-        'labels.txt': LABELS.join('\n') + '\n',
+        'labels.txt': `${LABELS.join('\n')}\n`,
         '1/model.onnx': classifierModel(),
       },
     },

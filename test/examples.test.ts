@@ -50,9 +50,9 @@ describe('examples/models/accumulate (sequence batcher with implicit state)', ()
   it('accumulates across a sequence; sequences are independent; START resets', async () => {
     const values = [3, 4, -2, 10];
     const sums: number[] = [];
-    let acc = 0;
+    let _acc = 0;
     for (const [i, v] of values.entries()) {
-      acc += v;
+      _acc += v;
       const res = await (await step(1001, v, { sequence_start: i === 0, sequence_end: i === values.length - 1 })).json();
       sums.push(res.outputs[0].data[0]);
       expect(res.outputs.map((o: { name: string }) => o.name)).toEqual(['OUTPUT']);

@@ -80,7 +80,11 @@ export async function startExampleServer(opts = {}) {
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}/`,
     port: actual,
-    close: () => new Promise((ok) => (server.closeAllConnections(), server.close(() => ok()))),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
 

@@ -174,7 +174,7 @@ export class InferenceServer {
       const all = [...this.manager.servingVersions()].sort((a, b) => (a.id.name === b.id.name ? a.version - b.version : a.id.name < b.id.name ? -1 : 1));
       return { model_stats: all.map((mv) => this.statsOf(mv)) };
     }
-    let rec;
+    let rec: ReturnType<ModelManager['find']>;
     try {
       rec = this.manager.find(model);
     } catch {

@@ -95,20 +95,20 @@ describe('configurations that fit their model load and infer correctly', () => {
   beforeAll(async () => {
     const repo = tmpTree({
       // The model sees [batch, 2, 3]; clients send and receive [batch, 6].
-      'reshape/config.pbtxt': 'max_batch_size: 4\n' + io('input', 'INPUT0', 'TYPE_FP32', [6], 'reshape: { shape: [ 2, 3 ] }') + io('output', 'OUTPUT0', 'TYPE_FP32', [6], 'reshape: { shape: [ 2, 3 ] }'),
+      'reshape/config.pbtxt': `max_batch_size: 4\n${io('input', 'INPUT0', 'TYPE_FP32', [6], 'reshape: { shape: [ 2, 3 ] }')}${io('output', 'OUTPUT0', 'TYPE_FP32', [6], 'reshape: { shape: [ 2, 3 ] }')}`,
       'reshape/1/model.onnx': identityModel('float32', ['batch', 2, 3]),
       // -1 in the config against a fixed model dimension.
-      'config_wild/config.pbtxt': 'max_batch_size: 4\n' + io('input', 'INPUT0', 'TYPE_FP32', [-1]) + io('output', 'OUTPUT0', 'TYPE_FP32', [-1]),
+      'config_wild/config.pbtxt': `max_batch_size: 4\n${io('input', 'INPUT0', 'TYPE_FP32', [-1])}${io('output', 'OUTPUT0', 'TYPE_FP32', [-1])}`,
       'config_wild/1/model.onnx': identityModel('float32', ['batch', 3]),
       // A fixed config dimension against a dynamic model one, no batching, unnamed dynamic dims.
-      'model_wild/config.pbtxt': 'max_batch_size: 0\n' + io('input', 'INPUT0', 'TYPE_FP32', [2, 3]) + io('output', 'OUTPUT0', 'TYPE_FP32', [2, 3]),
+      'model_wild/config.pbtxt': `max_batch_size: 0\n${io('input', 'INPUT0', 'TYPE_FP32', [2, 3])}${io('output', 'OUTPUT0', 'TYPE_FP32', [2, 3])}`,
       'model_wild/1/model.onnx': identityModel('float32', [null, 'n']),
       // max_batch_size 1 on a model whose batch dimension is fixed at 1.
-      'batch_one/config.pbtxt': 'max_batch_size: 1\n' + io('input', 'INPUT0', 'TYPE_FP32', [3]) + io('output', 'OUTPUT0', 'TYPE_FP32', [3]),
+      'batch_one/config.pbtxt': `max_batch_size: 1\n${io('input', 'INPUT0', 'TYPE_FP32', [3])}${io('output', 'OUTPUT0', 'TYPE_FP32', [3])}`,
       'batch_one/1/model.onnx': identityModel('float32', [1, 3]),
-      'bools/config.pbtxt': 'max_batch_size: 2\n' + io('input', 'INPUT0', 'TYPE_BOOL', [3]) + io('output', 'OUTPUT0', 'TYPE_BOOL', [3]),
+      'bools/config.pbtxt': `max_batch_size: 2\n${io('input', 'INPUT0', 'TYPE_BOOL', [3])}${io('output', 'OUTPUT0', 'TYPE_BOOL', [3])}`,
       'bools/1/model.onnx': identityModel('bool', ['batch', 3]),
-      'strings/config.pbtxt': 'max_batch_size: 2\n' + io('input', 'INPUT0', 'TYPE_STRING', [2]) + io('output', 'OUTPUT0', 'TYPE_STRING', [2]),
+      'strings/config.pbtxt': `max_batch_size: 2\n${io('input', 'INPUT0', 'TYPE_STRING', [2])}${io('output', 'OUTPUT0', 'TYPE_STRING', [2])}`,
       'strings/1/model.onnx': identityModel('string', ['batch', 2]),
       // B has a default: it is no model input the config must list, and may be listed as optional.
       'default_omitted/config.pbtxt': io('input', 'X', 'TYPE_FP32', [2]) + io('output', 'Y', 'TYPE_FP32', [2]),

@@ -162,7 +162,10 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
 
   it('works offline from IndexedDB after a page load that saw the repository', async () => {
     let blocked = 0;
-    await page.context().route('**/models/**', (route) => (blocked++, route.abort('internetdisconnected')));
+    await page.context().route('**/models/**', (route) => {
+      blocked++;
+      return route.abort('internetdisconnected');
+    });
     try {
       repositoryRequests.length = 0;
       await page.reload();

@@ -30,8 +30,8 @@ describe('checkModelIO: names', () => {
   });
 
   it('an optional input the model does not list (an initializer it may hold) is accepted; a required one is not', () => {
-    ok(IN('TYPE_FP32', '[2]') + 'input [ { name: "B" data_type: TYPE_FP32 dims: [2] optional: true } ]\n' + OUT('TYPE_FP32', '[2]'), xy('FP32', [2]));
-    expect(problem(IN('TYPE_FP32', '[2]') + 'input [ { name: "B" data_type: TYPE_FP32 dims: [2] } ]\n' + OUT('TYPE_FP32', '[2]'), xy('FP32', [2])).message)
+    ok(`${IN('TYPE_FP32', '[2]')}input [ { name: "B" data_type: TYPE_FP32 dims: [2] optional: true } ]\n${OUT('TYPE_FP32', '[2]')}`, xy('FP32', [2]));
+    expect(problem(`${IN('TYPE_FP32', '[2]')}input [ { name: "B" data_type: TYPE_FP32 dims: [2] } ]\n${OUT('TYPE_FP32', '[2]')}`, xy('FP32', [2])).message)
       .toMatch(/unexpected inference input 'B', allowed inputs are: X$/);
   });
 });
@@ -74,21 +74,21 @@ describe('checkModelIO: dims', () => {
   });
 
   it('with max_batch_size > 0 the model needs a leading batch dimension of -1', () => {
-    ok('max_batch_size: 8\n' + IN('TYPE_FP32', '[3]') + OUT('TYPE_FP32', '[3]'), xy('FP32', [-1, 3]));
-    expect(problem('max_batch_size: 8\n' + IN('TYPE_FP32', '[3]') + OUT('TYPE_FP32', '[3]'), xy('FP32', [8, 3])).message)
+    ok(`max_batch_size: 8\n${IN('TYPE_FP32', '[3]')}${OUT('TYPE_FP32', '[3]')}`, xy('FP32', [-1, 3]));
+    expect(problem(`max_batch_size: 8\n${IN('TYPE_FP32', '[3]')}${OUT('TYPE_FP32', '[3]')}`, xy('FP32', [8, 3])).message)
       .toBe("model 'm', tensor 'X': for the model to support batching the shape should have at least 1 dimension and the first dimension must be -1; but shape expected by the model is [8,3]");
-    expect(problem('max_batch_size: 8\n' + IN('TYPE_FP32', '[-1, 3]') + OUT('TYPE_FP32', '[-1, 3]'), xy('FP32', [-1, 3])).message)
+    expect(problem(`max_batch_size: 8\n${IN('TYPE_FP32', '[-1, 3]')}${OUT('TYPE_FP32', '[-1, 3]')}`, xy('FP32', [-1, 3])).message)
       .toBe("model 'm', tensor 'X': the model expects 2 dimensions (shape [-1,3]) but the model configuration specifies 3 dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape [-1,-1,3])");
   });
 
   it('a fixed model batch dimension of 1 fits max_batch_size 1 only', () => {
-    ok('max_batch_size: 1\n' + IN('TYPE_FP32', '[3]') + OUT('TYPE_FP32', '[3]'), xy('FP32', [1, 3]));
-    expect(problem('max_batch_size: 2\n' + IN('TYPE_FP32', '[3]') + OUT('TYPE_FP32', '[3]'), xy('FP32', [1, 3])).message).toMatch(/first dimension must be -1; but shape expected by the model is \[1,3\]$/);
+    ok(`max_batch_size: 1\n${IN('TYPE_FP32', '[3]')}${OUT('TYPE_FP32', '[3]')}`, xy('FP32', [1, 3]));
+    expect(problem(`max_batch_size: 2\n${IN('TYPE_FP32', '[3]')}${OUT('TYPE_FP32', '[3]')}`, xy('FP32', [1, 3])).message).toMatch(/first dimension must be -1; but shape expected by the model is \[1,3\]$/);
   });
 
   it('reshape: the model is compared with the reshape shape, not dims', () => {
     ok(IN('TYPE_FP32', '[6]', 'reshape: { shape: [2, 3] }') + OUT('TYPE_FP32', '[6]', 'reshape: { shape: [2, 3] }'), xy('FP32', [2, 3]));
-    ok('max_batch_size: 4\n' + IN('TYPE_FP32', '[1]', 'reshape: { shape: [] }') + OUT('TYPE_FP32', '[1]', 'reshape: { shape: [] }'), xy('FP32', [-1]));
+    ok(`max_batch_size: 4\n${IN('TYPE_FP32', '[1]', 'reshape: { shape: [] }')}${OUT('TYPE_FP32', '[1]', 'reshape: { shape: [] }')}`, xy('FP32', [-1]));
     expect(problem(IN('TYPE_FP32', '[6]', 'reshape: { shape: [3, 2] }') + OUT('TYPE_FP32', '[2, 3]'), xy('FP32', [2, 3])).message)
       .toBe("model 'm', tensor 'X': the model expects 2 dimensions (shape [2,3]) but the model configuration specifies 2 dimensions (shape [3,2])");
   });

@@ -375,7 +375,7 @@ describe('decodeInferRequest: JSON data (§3.2)', () => {
 });
 
 describe('decodeInferRequest: parameters (§3.4)', () => {
-  const params = (p: unknown) => decodeJson({ parameters: p, inputs: [] }).parameters;
+  const _params = (p: unknown) => decodeJson({ parameters: p, inputs: [] }).parameters;
   const bad = (p: unknown) => caught(() => decodeJson({ parameters: p, inputs: [] }));
 
   it('accepts reserved keys with their types and forwards custom string/int/bool/double parameters', () => {

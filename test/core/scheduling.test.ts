@@ -57,7 +57,7 @@ describe('mergeInputs / splitOutputs / unionOutputs', () => {
     expect(m.get('b')?.shape).toEqual([3]);
     expect(arr(m.get('b'))).toEqual([1, 0, 1]);
     expect(m.get('s')?.shape).toEqual([3, 1]);
-    expect((m.get('s')?.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['p', 'q', 'rs']);
+    expect((m.get('s')!.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['p', 'q', 'rs']);
   });
 
   it('splits batched outputs back per request along the batch dimension', () => {
@@ -77,8 +77,8 @@ describe('mergeInputs / splitOutputs / unionOutputs', () => {
     expect(arr(rc?.outputs.get('y'))).toEqual([7, 8]);
     // Only requested outputs are handed back.
     expect([...(rb?.outputs.keys() ?? [])]).toEqual(['y']);
-    expect((ra?.outputs.get('w')?.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['a']);
-    expect((rc?.outputs.get('w')?.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['d']);
+    expect((ra!.outputs.get('w')!.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['a']);
+    expect((rc!.outputs.get('w')!.data as Uint8Array[]).map((e) => new TextDecoder().decode(e))).toEqual(['d']);
     expect(rc?.outputs.get('w')?.shape).toEqual([1]);
   });
 

@@ -125,7 +125,7 @@ export function driverContract(name: string, make: () => Promise<RepositoryDrive
       it('a link loop is listed with the OS reason, naming the link', async () => {
         const loop = (await d().list('broken')).find((e) => e.name === 'loop');
         expect(loop?.kind).toBe('file');
-        expect(loop?.broken).toMatch(new RegExp(`^cannot read '${escape(join(links.root, 'broken', 'loop'))}': .*(ELOOP|symbolic links)`, 'i'));
+        expect(loop?.broken).toMatch(new RegExp(`^cannot read '${escapeRegExp(join(links.root, 'broken', 'loop'))}': .*(ELOOP|symbolic links)`, 'i'));
         const r = await failure(d().read('broken/loop'));
         expect(r).toMatchObject({ code: 'INTERNAL' });
         expect((r as { message: string }).message).toContain(join(links.root, 'broken', 'loop'));
@@ -139,7 +139,7 @@ export function driverContract(name: string, make: () => Promise<RepositoryDrive
   });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * A repository reached through a link (`root`), holding contractFiles() plus links the way

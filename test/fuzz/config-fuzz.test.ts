@@ -64,7 +64,7 @@ describe('config.pbtxt fuzzing (seeded, bounded)', () => {
     let refused = 0;
     for (let i = 0; i < 1500; i++) {
       const text = mutate(SEEDS[i % SEEDS.length]!, rand);
-      let config;
+      let config: ReturnType<typeof parseConfigText>;
       try {
         config = parseConfigText(text, 'fuzz/config.pbtxt');
       } catch (e) {

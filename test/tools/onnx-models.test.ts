@@ -238,10 +238,10 @@ describe('accumulatorModel', () => {
 describe('GraphBuilder', () => {
   it('encodes float16 and bfloat16 initializers', async () => {
     expect([1, -2, 65504, 1e6, 2 ** -24, 0.1].map(float16Bits)).toEqual([0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0001, 0x2e66]);
-    expect([1, -2, 3.14159].map(bfloat16Bits)).toEqual([0x3f80, 0xc000, 0x4049]);
+    expect([1, -2, Math.PI].map(bfloat16Bits)).toEqual([0x3f80, 0xc000, 0x4049]);
     const g = new GraphBuilder();
     g.initializer('H', 'float16', [3], [1.5, -0.25, 1e-7]);
-    g.initializer('B', 'bfloat16', [2], [1.5, 3.14159]);
+    g.initializer('B', 'bfloat16', [2], [1.5, Math.PI]);
     g.node('Cast', ['H'], ['HF'], { to: 1 });
     g.node('Cast', ['B'], ['BF'], { to: 1 });
     g.output('HF', 'float32', [3]);

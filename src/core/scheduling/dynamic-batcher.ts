@@ -220,7 +220,10 @@ export class DynamicBatcher extends SchedulerBase {
   /** Settles a request; with preserve_ordering, only after every earlier arrival has settled. */
   private settle(q: Queued, o: { result?: ScheduledResult; error?: Error }): void {
     const fire = () => (o.error ? q.reject(o.error) : q.resolve(o.result!));
-    if (q.seq === undefined) return fire();
+    if (q.seq === undefined) {
+      fire();
+      return;
+    }
     this.held.set(q.seq, fire);
     while (this.held.has(this.released)) {
       const f = this.held.get(this.released)!;

@@ -46,7 +46,11 @@ sw.addEventListener('message', (ev: MessageEvent & { source: SwClient | null }) 
   // Forget the ports of pages that are gone.
   void sw.clients.matchAll().then((all) => {
     const alive = new Set(all.map((c) => c.id));
-    for (const [k, c] of ports) if (!alive.has(k)) (c.close(), ports.delete(k));
+    for (const [k, c] of ports) {
+      if (alive.has(k)) continue;
+      c.close();
+      ports.delete(k);
+    }
   });
 });
 

@@ -51,7 +51,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   const loadModels = flags['load-model'] as string[];
   if (loadModels.length > 0 && mode !== 'explicit') return usageError(`Use of '--load-model' requires setting '--model-control-mode=explicit' as well.`);
   if (loadModels.includes('*') && loadModels.length > 1) return usageError(`Wildcard model name '*' must be the ONLY startup model if specified at all.`);
-  let restricted;
+  let restricted: ReturnType<typeof parseRestriction>[];
   try {
     restricted = (flags['http-restricted-api'] as string[]).map(parseRestriction);
   } catch (e) {

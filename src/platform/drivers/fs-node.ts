@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { type Dirent, realpathSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { type DirEntry, type FileStat, internal, isServerError, joinPath, notFound, type RepositoryDriver, type ServerError } from '../../core/index.ts';
@@ -87,7 +87,7 @@ export function fsNode(opts: FsNodeOptions): RepositoryDriver {
     name: `fs:${root}`,
     async list(dir: string): Promise<DirEntry[]> {
       const missing = `directory '${dir}' not found in repository '${root}'`;
-      let entries;
+      let entries: Dirent[];
       try {
         await refuseLinks('list', dir);
         entries = await readdir(full(dir), { withFileTypes: true });

@@ -60,7 +60,10 @@ export function indexedDb(opts: IndexedDbDriverOptions): RepositoryDriver & { cl
     })());
   const get = async <T>(key: string): Promise<T | undefined> => {
     const s = await db();
-    return s?.lib.get<T>(prefix + key, s.store).catch((e) => (warn('reading', e), undefined));
+    return s?.lib.get<T>(prefix + key, s.store).catch((e) => {
+      warn('reading', e);
+      return undefined;
+    });
   };
   const put = async (key: string, value: unknown): Promise<void> => {
     const s = await db();
@@ -95,7 +98,7 @@ export function indexedDb(opts: IndexedDbDriverOptions): RepositoryDriver & { cl
     async read(p) {
       const path = joinPath(p);
       const st = await stat(path);
-      if (!st || st.kind !== 'file') throw notFound(`file '${path}' not found in repository '${source.name}'`);
+      if (st?.kind !== 'file') throw notFound(`file '${path}' not found in repository '${source.name}'`);
       const version = st.etag ?? (st.mtimeMs === undefined ? undefined : `${st.size}:${st.mtimeMs}`);
       if (version !== undefined) {
         const hit = await get<CachedFile>(`file:${path}`);

@@ -60,7 +60,7 @@ function runServe(argv: string[]): Promise<number> {
 }
 
 function runRepo(argv: string[]): number {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(argv, [
       { name: 'output', type: 'string', meta: 'FILE', help: 'Where to write the listing (default: DIR/repository.json)' },
@@ -81,7 +81,7 @@ function runRepo(argv: string[]): number {
   const output = (parsed.flags.output as string | undefined) ?? join(dir, LISTING_FILE);
   const unwritable = outputFileProblem('--output', output);
   if (unwritable) return commandError(unwritable, 'repo');
-  let listing;
+  let listing: ReturnType<typeof writeRepositoryIndex>;
   try {
     listing = writeRepositoryIndex(dir, output);
   } catch (e) {

@@ -71,7 +71,7 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
     Tensor: ort.Tensor as unknown as OrtTensorCtor,
     createSession: (model, options) =>
       typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options),
-    providers(spec, source) {
+    providers(spec, _source) {
       if (spec.kind !== 'GPU') return [cpu];
       if (!opts.cuda.available) return [{ ...cpu, note: `KIND_GPU requested but ${opts.cuda.reason ?? 'CUDA is not available'}` }];
       return [{ providers: [{ name: 'cuda', deviceId: spec.deviceId }], device: `cuda:${spec.deviceId}` }, cpu];

@@ -3,7 +3,7 @@ import { invalidArg } from '../../../core/errors.ts';
 import { decodeInferRequest } from '../../../core/codec/kserve-request.ts';
 import { binaryOutputs, encodeInferResponse, joinParts } from '../../../core/codec/kserve-response.ts';
 import { readBody } from '../body.ts';
-import { type RouteContext } from '../context.ts';
+import type { RouteContext } from '../context.ts';
 import { toErrorResponse } from '../errors.ts';
 import { compressResponse, pickEncoding } from '../compression.ts';
 
