@@ -67,7 +67,11 @@ const builds = {
     ...common,
     platform: 'browser',
     conditions: ['worker', 'browser'],
-    entryPoints: present({ index: 'src/platform/browser/worker-server.ts', worker: 'src/platform/browser/worker.ts', 'js-worker': 'src/platform/browser/js-worker.ts' }),
+    entryPoints: present({
+      index: 'src/platform/browser/worker-server.ts',
+      worker: 'src/platform/browser/worker.ts',
+      'js-worker': 'src/platform/browser/js-worker.ts',
+    }),
     outdir: `${OUT}/worker`,
     // onnxruntime-web loads its wasm glue with a dynamic import; keep it a separate file.
     external: ['*.wasm', './ort-wasm-*'],

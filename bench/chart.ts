@@ -18,23 +18,37 @@ export function renderChart(rows: Row[], models: BenchModel[]): string {
     const sy = (y: number) => H - pad.b - ((Math.log10(y) - ymin) / (ymax - ymin)) * (H - pad.t - pad.b);
     const ox = i * W;
     const lines = mine.map((r) => {
-      const d = r.results.map((x, k) => `${k === 0 ? 'M' : 'L'}${(ox + sx(x.throughput)).toFixed(1)},${sy(Math.max(x.p99Us / 1000, 0.01)).toFixed(1)}`).join(' ');
-      const dots = r.results.map((x) => `<circle cx="${(ox + sx(x.throughput)).toFixed(1)}" cy="${sy(Math.max(x.p99Us / 1000, 0.01)).toFixed(1)}" r="3" fill="${COLORS[r.scenario]}"><title>${SCENARIO_NAMES[r.scenario]}, concurrency ${x.level}: ${x.throughput.toFixed(0)} infer/s, p99 ${(x.p99Us / 1000).toFixed(2)} ms</title></circle>`).join('');
+      const d = r.results
+        .map((x, k) => `${k === 0 ? 'M' : 'L'}${(ox + sx(x.throughput)).toFixed(1)},${sy(Math.max(x.p99Us / 1000, 0.01)).toFixed(1)}`)
+        .join(' ');
+      const dots = r.results
+        .map(
+          (x) =>
+            `<circle cx="${(ox + sx(x.throughput)).toFixed(1)}" cy="${sy(Math.max(x.p99Us / 1000, 0.01)).toFixed(1)}" r="3" fill="${COLORS[r.scenario]}"><title>${SCENARIO_NAMES[r.scenario]}, concurrency ${x.level}: ${x.throughput.toFixed(0)} infer/s, p99 ${(x.p99Us / 1000).toFixed(2)} ms</title></circle>`,
+        )
+        .join('');
       return `<path d="${d}" fill="none" stroke="${COLORS[r.scenario]}" stroke-width="2"/>${dots}`;
     });
     const yTicks: string[] = [];
     for (let e = Math.ceil(ymin); e <= Math.floor(ymax); e++) {
       const y = sy(10 ** e);
-      yTicks.push(`<line x1="${ox + pad.l}" x2="${ox + W - pad.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${ox + pad.l - 6}" y="${y + 4}" text-anchor="end" font-size="11">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(Math.abs(e))} ms</text>`);
+      yTicks.push(
+        `<line x1="${ox + pad.l}" x2="${ox + W - pad.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${ox + pad.l - 6}" y="${y + 4}" text-anchor="end" font-size="11">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(Math.abs(e))} ms</text>`,
+      );
     }
-    const xTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${ox + sx(f * xmax)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${Math.round(f * xmax)}</text>`);
+    const xTicks = [0, 0.25, 0.5, 0.75, 1].map(
+      (f) => `<text x="${ox + sx(f * xmax)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11">${Math.round(f * xmax)}</text>`,
+    );
     return `<g><text x="${ox + W / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${m.id}</text>
 <rect x="${ox + pad.l}" y="${pad.t}" width="${W - pad.l - pad.r}" height="${H - pad.t - pad.b}" fill="none" stroke="#ccc"/>
 ${yTicks.join('')}${xTicks.join('')}
 <text x="${ox + W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">throughput (infer/s)</text>
 ${lines.join('\n')}</g>`;
   });
-  const legend = (Object.keys(COLORS) as Scenario[]).map((s, k) => `<rect x="${10 + k * 260}" y="${H + 8}" width="12" height="12" fill="${COLORS[s]}"/><text x="${28 + k * 260}" y="${H + 18}" font-size="12">${SCENARIO_NAMES[s]}</text>`);
+  const legend = (Object.keys(COLORS) as Scenario[]).map(
+    (s, k) =>
+      `<rect x="${10 + k * 260}" y="${H + 8}" width="12" height="12" fill="${COLORS[s]}"/><text x="${28 + k * 260}" y="${H + 18}" font-size="12">${SCENARIO_NAMES[s]}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W * models.length}" height="${H + 30}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="6" y="${H / 2}" font-size="11" transform="rotate(-90 10 ${H / 2})">p99 latency (log)</text>

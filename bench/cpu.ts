@@ -23,10 +23,17 @@ const enc = new TextEncoder();
 function body(): { body: Uint8Array; headers: Record<string, string> } {
   const inputs = m.inputs.map((t) => ({ t, data: Float32Array.from({ length: t.dims.reduce((a, b) => a * b, 1) }, () => Math.random()) }));
   if (json) {
-    const b = enc.encode(JSON.stringify({ inputs: inputs.map(({ t, data }) => ({ name: t.name, datatype: 'FP32', shape: [1, ...t.dims], data: Array.from(data) })) }));
+    const b = enc.encode(
+      JSON.stringify({ inputs: inputs.map(({ t, data }) => ({ name: t.name, datatype: 'FP32', shape: [1, ...t.dims], data: Array.from(data) })) }),
+    );
     return { body: b, headers: { 'content-type': 'application/json' } };
   }
-  const head = enc.encode(JSON.stringify({ inputs: inputs.map(({ t, data }) => ({ name: t.name, datatype: 'FP32', shape: [1, ...t.dims], parameters: { binary_data_size: data.byteLength } })), outputs: m.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })) }));
+  const head = enc.encode(
+    JSON.stringify({
+      inputs: inputs.map(({ t, data }) => ({ name: t.name, datatype: 'FP32', shape: [1, ...t.dims], parameters: { binary_data_size: data.byteLength } })),
+      outputs: m.outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })),
+    }),
+  );
   const out = new Uint8Array(head.byteLength + inputs.reduce((n, i) => n + i.data.byteLength, 0));
   out.set(head);
   let at = head.byteLength;
@@ -52,10 +59,31 @@ async function start(naive: boolean): Promise<{ url: string; proc: ChildProcess 
     writeFileSync(file, m.onnx);
     a = ['--import', 'tsx', 'bench/naive-server.ts', file];
   } else {
-    a = ['bin/nereid.mjs', 'serve', '--model-repository', benchRepository(m, id === 'tiny' ? 0 : 500, extraConfig), '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
+    a = [
+      'bin/nereid.mjs',
+      'serve',
+      '--model-repository',
+      benchRepository(m, id === 'tiny' ? 0 : 500, extraConfig),
+      '--http-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--http-address',
+      '127.0.0.1',
+    ];
   }
   const pin = process.env.SERVER_CPUS ? ['taskset', '-c', process.env.SERVER_CPUS] : [];
-  const proc = spawn(pin[0] ?? process.execPath, [...pin.slice(1), ...(pin.length ? [process.execPath] : []), ...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF}`] : []), ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []), ...a], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    pin[0] ?? process.execPath,
+    [
+      ...pin.slice(1),
+      ...(pin.length ? [process.execPath] : []),
+      ...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF}`] : []),
+      ...(process.env.SERVER_FLAGS ? process.env.SERVER_FLAGS.split(' ') : []),
+      ...a,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const url = await new Promise<string>((resolve) => {
     let out = '';
     const on = (d: Buffer) => {
@@ -74,13 +102,15 @@ async function load(url: string, n: number): Promise<number> {
   const { body: b, headers } = body();
   let sent = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: conc }, async () => {
-    while (sent < n) {
-      sent++;
-      const r = await transport(url, b, headers);
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.body)}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (sent < n) {
+        sent++;
+        const r = await transport(url, b, headers);
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${new TextDecoder().decode(r.body)}`);
+      }
+    }),
+  );
   return n / ((performance.now() - t0) / 1000);
 }
 
@@ -94,8 +124,11 @@ for (const naive of process.env.ONLY === 'nereid' ? [false] : process.env.ONLY =
   const rate = await load(url, total);
   const client = process.cpuUsage(client0);
   const c1 = cpuMs(s.proc.pid!);
-  console.log(`${(naive ? 'naive' : `nereid ${which}`).padEnd(16)} ${id}${params.length ? ` [${params.map((p) => p.join("=")).join(" ")}]` : ""} c=${conc} ${json ? 'json' : 'binary'}: ${rate.toFixed(0).padStart(6)} req/s, server CPU ${(((c1.all - c0.all) * 1000) / total).toFixed(0).padStart(4)} µs/request (main thread ${(((c1.main - c0.main) * 1000) / total).toFixed(0).padStart(4)}), client CPU ${((client.user + client.system) / total).toFixed(0)} µs/request`);
-  if (process.env.SERVER_FLAGS?.includes('--trace-gc')) console.log(`  GCs during the run: ${serverOutput.split('Scavenge').length - 1} scavenges, ${serverOutput.split('Mark-Compact').length - 1} mark-compacts`);
+  console.log(
+    `${(naive ? 'naive' : `nereid ${which}`).padEnd(16)} ${id}${params.length ? ` [${params.map((p) => p.join('=')).join(' ')}]` : ''} c=${conc} ${json ? 'json' : 'binary'}: ${rate.toFixed(0).padStart(6)} req/s, server CPU ${(((c1.all - c0.all) * 1000) / total).toFixed(0).padStart(4)} µs/request (main thread ${(((c1.main - c0.main) * 1000) / total).toFixed(0).padStart(4)}), client CPU ${((client.user + client.system) / total).toFixed(0)} µs/request`,
+  );
+  if (process.env.SERVER_FLAGS?.includes('--trace-gc'))
+    console.log(`  GCs during the run: ${serverOutput.split('Scavenge').length - 1} scavenges, ${serverOutput.split('Mark-Compact').length - 1} mark-compacts`);
   s.proc.kill('SIGTERM');
   await new Promise((r) => s.proc.once('exit', r));
 }

@@ -19,7 +19,11 @@ for (const batch of batches) {
   const feeds: Record<string, ort.Tensor> = {};
   for (const i of inputs) {
     const n = batch * i.dims.reduce((a, b) => a * b, 1);
-    feeds[i.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => Math.random()), [batch, ...i.dims]);
+    feeds[i.name] = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: n }, () => Math.random()),
+      [batch, ...i.dims],
+    );
   }
   for (let w = 0; w < 5; w++) await session.run(feeds);
   let runs = 0;

@@ -19,9 +19,36 @@ export interface BenchModel {
 export function benchModels(quick: boolean): BenchModel[] {
   const width = quick ? 256 : 1024;
   return [
-    { id: 'tiny', title: 'tiny: 16-float add/sub (overhead-bound)', onnx: addSubModel(), inputs: [{ name: 'INPUT0', dims: [16] }, { name: 'INPUT1', dims: [16] }], outputs: [{ name: 'OUTPUT0', dims: [16] }, { name: 'OUTPUT1', dims: [16] }], maxBatch: 64 },
-    { id: 'mlp', title: `MLP: 8 × MatMul ${width}×${width} + ReLU (compute-bound)`, onnx: mlpModel({ layers: 8, width }), inputs: [{ name: 'INPUT0', dims: [width] }], outputs: [{ name: 'OUTPUT0', dims: [width] }], maxBatch: 64 },
-    { id: 'conv', title: 'CNN: 2 × Conv 3×3 on 3×32×32, pooling, Gemm to 10', onnx: convModel(), inputs: [{ name: 'INPUT0', dims: [3, 32, 32] }], outputs: [{ name: 'OUTPUT0', dims: [10] }], maxBatch: 64 },
+    {
+      id: 'tiny',
+      title: 'tiny: 16-float add/sub (overhead-bound)',
+      onnx: addSubModel(),
+      inputs: [
+        { name: 'INPUT0', dims: [16] },
+        { name: 'INPUT1', dims: [16] },
+      ],
+      outputs: [
+        { name: 'OUTPUT0', dims: [16] },
+        { name: 'OUTPUT1', dims: [16] },
+      ],
+      maxBatch: 64,
+    },
+    {
+      id: 'mlp',
+      title: `MLP: 8 × MatMul ${width}×${width} + ReLU (compute-bound)`,
+      onnx: mlpModel({ layers: 8, width }),
+      inputs: [{ name: 'INPUT0', dims: [width] }],
+      outputs: [{ name: 'OUTPUT0', dims: [width] }],
+      maxBatch: 64,
+    },
+    {
+      id: 'conv',
+      title: 'CNN: 2 × Conv 3×3 on 3×32×32, pooling, Gemm to 10',
+      onnx: convModel(),
+      inputs: [{ name: 'INPUT0', dims: [3, 32, 32] }],
+      outputs: [{ name: 'OUTPUT0', dims: [10] }],
+      maxBatch: 64,
+    },
   ];
 }
 

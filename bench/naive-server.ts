@@ -30,7 +30,13 @@ app.post('/v2/models/:model/versions/:version/infer', async (c) => {
   }
   const out = await session.run(feeds);
   const outputs = Object.entries(out).map(([name, t]) => ({ name, datatype: 'FP32', shape: t.dims, bytes: new Uint8Array((t.data as Float32Array).buffer) }));
-  const json = enc.encode(JSON.stringify({ model_name: c.req.param('model'), model_version: '1', outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, parameters: { binary_data_size: o.bytes.byteLength } })) }));
+  const json = enc.encode(
+    JSON.stringify({
+      model_name: c.req.param('model'),
+      model_version: '1',
+      outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, parameters: { binary_data_size: o.bytes.byteLength } })),
+    }),
+  );
   const res = new Uint8Array(json.byteLength + outputs.reduce((n, o) => n + o.bytes.byteLength, 0));
   res.set(json);
   let at = json.byteLength;
@@ -46,8 +52,16 @@ const meta = () => ({
   name: 'model',
   versions: ['1'],
   platform: 'onnxruntime_onnx',
-  inputs: session.inputMetadata.map((m) => ({ name: m.name, datatype: 'FP32', shape: (m as unknown as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' ? d : -1)) })),
-  outputs: session.outputMetadata.map((m) => ({ name: m.name, datatype: 'FP32', shape: (m as unknown as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' ? d : -1)) })),
+  inputs: session.inputMetadata.map((m) => ({
+    name: m.name,
+    datatype: 'FP32',
+    shape: (m as unknown as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' ? d : -1)),
+  })),
+  outputs: session.outputMetadata.map((m) => ({
+    name: m.name,
+    datatype: 'FP32',
+    shape: (m as unknown as { shape: (number | string)[] }).shape.map((d) => (typeof d === 'number' ? d : -1)),
+  })),
 });
 app.get('/v2/models/:model', (c) => c.json(meta()));
 app.get('/v2/models/:model/versions/:version', (c) => c.json(meta()));

@@ -22,11 +22,31 @@ if (naive) {
 const proc = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 const url = await new Promise<string>((resolve) => {
   let out = '';
-  const on = (d: Buffer) => { out += d; const mm = out.match(naive ? /listening on (http:\/\/\S+)/ : /HTTP server listening on (http:\/\/\S+)/); if (mm) resolve(mm[1]!); };
-  proc.stdout!.on('data', on); proc.stderr!.on('data', on);
+  const on = (d: Buffer) => {
+    out += d;
+    const mm = out.match(naive ? /listening on (http:\/\/\S+)/ : /HTTP server listening on (http:\/\/\S+)/);
+    if (mm) resolve(mm[1]!);
+  };
+  proc.stdout!.on('data', on);
+  proc.stderr!.on('data', on);
 });
 const c = Number(conc);
-const { results } = await runPerf({ url, model: naive ? 'model' : which, version: '1', batch: 1, concurrency: [c, c, 1], inputData: 'random', shapes: new Map(), binary: !process.argv.includes('--json'), intervalMs: 2000, stabilityPct: 100, maxTrials: 3, sequenceLength: 1, sequenceIdStart: 1, transport: nodeHttpTransport() });
+const { results } = await runPerf({
+  url,
+  model: naive ? 'model' : which,
+  version: '1',
+  batch: 1,
+  concurrency: [c, c, 1],
+  inputData: 'random',
+  shapes: new Map(),
+  binary: !process.argv.includes('--json'),
+  intervalMs: 2000,
+  stabilityPct: 100,
+  maxTrials: 3,
+  sequenceLength: 1,
+  sequenceIdStart: 1,
+  transport: nodeHttpTransport(),
+});
 console.log(results[0]!.throughput.toFixed(0), 'infer/s', (results[0]!.p50Us / 1000).toFixed(2), 'ms p50');
 proc.kill('SIGTERM');
 await new Promise((r) => proc.once('exit', r));

@@ -31,20 +31,29 @@ interface ResultsInput {
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-const at = (rows: Row[], model: string, scenario: Scenario, c: number) => rows.find((r) => r.model === model && r.scenario === scenario)?.results.find((x) => x.level === c);
+const at = (rows: Row[], model: string, scenario: Scenario, c: number) =>
+  rows.find((r) => r.model === model && r.scenario === scenario)?.results.find((x) => x.level === c);
 
 export function renderResults(input: ResultsInput): string {
   const { rows, limits, machine } = input;
   const out: string[] = [];
   out.push(`# Benchmark results${input.quick ? ' (quick mode: harness check, not for comparison)' : ''}`);
   out.push('');
-  out.push(`Produced by \`npm run bench${input.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} in ${input.seconds.toFixed(0)} s. Everything below was measured in that one run, on one machine:`);
+  out.push(
+    `Produced by \`npm run bench${input.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)} in ${input.seconds.toFixed(0)} s. Everything below was measured in that one run, on one machine:`,
+  );
   out.push('');
   out.push(`- machine: ${machine.cpu}, \`nproc\` = ${machine.nproc}, ${machine.memGiB} GiB, ${machine.os}`);
   out.push(`- versions: Node ${machine.node}, onnxruntime-node ${machine.ort}, Nereid ${machine.nereid}`);
-  out.push(`- load: \`nereid perf\`'s engine (perf_analyzer's method: ${input.windowMs} ms windows, stable when three windows agree within 10 %, at most ${input.trials} windows), random FP32 inputs, batch 1 per request, concurrency ${input.concurrency.join(', ')}; the client runs on the same ${machine.nproc} cores as the server, as it would with perf_analyzer on one host`);
-  out.push(`- method: the naive server and Nereid run side by side; for each concurrency the four scenarios are measured one after another, and the whole sweep is repeated ${input.rounds} time${input.rounds === 1 ? '' : 's'}; each cell shows the median over the rounds (throughput and each latency separately), so that a slow minute on a shared machine falls on every scenario alike`);
-  out.push('- servers: each its own process; Nereid with default settings and one CPU instance per model (`instance_group [ { count: 1 kind: KIND_CPU } ]`; the batched model adds `dynamic_batching { max_queue_delay_microseconds: 500 }`, 0 for the tiny model); onnxruntime with intra-op threads = cores in every scenario; the naive server uses onnxruntime\'s defaults otherwise');
+  out.push(
+    `- load: \`nereid perf\`'s engine (perf_analyzer's method: ${input.windowMs} ms windows, stable when three windows agree within 10 %, at most ${input.trials} windows), random FP32 inputs, batch 1 per request, concurrency ${input.concurrency.join(', ')}; the client runs on the same ${machine.nproc} cores as the server, as it would with perf_analyzer on one host`,
+  );
+  out.push(
+    `- method: the naive server and Nereid run side by side; for each concurrency the four scenarios are measured one after another, and the whole sweep is repeated ${input.rounds} time${input.rounds === 1 ? '' : 's'}; each cell shows the median over the rounds (throughput and each latency separately), so that a slow minute on a shared machine falls on every scenario alike`,
+  );
+  out.push(
+    "- servers: each its own process; Nereid with default settings and one CPU instance per model (`instance_group [ { count: 1 kind: KIND_CPU } ]`; the batched model adds `dynamic_batching { max_queue_delay_microseconds: 500 }`, 0 for the tiny model); onnxruntime with intra-op threads = cores in every scenario; the naive server uses onnxruntime's defaults otherwise",
+  );
   out.push('');
   for (const m of input.models) {
     const lim = limits[m.id] ?? [];
@@ -52,7 +61,10 @@ export function renderResults(input: ResultsInput): string {
     const best = [...lim].sort((a, b) => b.rowsPerSec - a.rowsPerSec)[0];
     out.push(`## ${m.title}`);
     out.push('');
-    if (b1 && best) out.push(`The limit (in-process \`session.run\`): ${fmt(b1.rowsPerSec)} inferences/s at batch 1 (${b1.msPerRun.toFixed(3)} ms/run); best ${fmt(best.rowsPerSec)} inferences/s at batch ${best.batch}.`);
+    if (b1 && best)
+      out.push(
+        `The limit (in-process \`session.run\`): ${fmt(b1.rowsPerSec)} inferences/s at batch 1 (${b1.msPerRun.toFixed(3)} ms/run); best ${fmt(best.rowsPerSec)} inferences/s at batch ${best.batch}.`,
+      );
     out.push('');
     out.push(`| scenario | ${input.concurrency.map((c) => `c=${c}: infer/s (p50 / p99 ms)`).join(' | ')} |`);
     out.push(`| --- | ${input.concurrency.map(() => '---').join(' | ')} |`);
@@ -91,7 +103,9 @@ function targets(input: ResultsInput): string[] {
   const tn = at(rows, 'tiny', 'naive', 1);
   if (tb && tn) {
     const r = tb.throughput / tn.throughput;
-    lines.push(`- Tiny model, binary, concurrency 1: Nereid ${fmt(tb.throughput)} vs bare hono + onnxruntime ${fmt(tn.throughput)} infer/s = ${(r * 100).toFixed(0)} % (target ≥ 75 %): ${verdict(r >= 0.75)}.`);
+    lines.push(
+      `- Tiny model, binary, concurrency 1: Nereid ${fmt(tb.throughput)} vs bare hono + onnxruntime ${fmt(tn.throughput)} infer/s = ${(r * 100).toFixed(0)} % (target ≥ 75 %): ${verdict(r >= 0.75)}.`,
+    );
   }
   const c = input.concurrency.includes(16) ? 16 : input.concurrency[input.concurrency.length - 1]!;
   const mb = at(rows, 'mlp', 'batched', c);
@@ -99,11 +113,15 @@ function targets(input: ResultsInput): string[] {
   const best = [...(limits.mlp ?? [])].sort((a, b) => b.rowsPerSec - a.rowsPerSec)[0];
   if (mb && mn) {
     const r = mb.throughput / mn.throughput;
-    lines.push(`- MLP, concurrency ${c}: Nereid with dynamic batching ${fmt(mb.throughput)} vs naive ${fmt(mn.throughput)} infer/s = ${r.toFixed(2)}× (target ≥ 3×): ${verdict(r >= 3)}; p99 ${(mb.p99Us / 1000).toFixed(2)} ms vs ${(mn.p99Us / 1000).toFixed(2)} ms (target: no worse): ${verdict(mb.p99Us <= mn.p99Us)}.`);
+    lines.push(
+      `- MLP, concurrency ${c}: Nereid with dynamic batching ${fmt(mb.throughput)} vs naive ${fmt(mn.throughput)} infer/s = ${r.toFixed(2)}× (target ≥ 3×): ${verdict(r >= 3)}; p99 ${(mb.p99Us / 1000).toFixed(2)} ms vs ${(mn.p99Us / 1000).toFixed(2)} ms (target: no worse): ${verdict(mb.p99Us <= mn.p99Us)}.`,
+    );
   }
   if (mb && best) {
     const r = mb.throughput / best.rowsPerSec;
-    lines.push(`- MLP, concurrency ${c}: Nereid with dynamic batching at ${(r * 100).toFixed(0)} % of the in-process best batch (${fmt(best.rowsPerSec)} rows/s at batch ${best.batch}; target ≥ 70 %): ${verdict(r >= 0.7)}.`);
+    lines.push(
+      `- MLP, concurrency ${c}: Nereid with dynamic batching at ${(r * 100).toFixed(0)} % of the in-process best batch (${fmt(best.rowsPerSec)} rows/s at batch ${best.batch}; target ≥ 70 %): ${verdict(r >= 0.7)}.`,
+    );
   }
   return lines;
 }

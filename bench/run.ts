@@ -55,8 +55,20 @@ async function stop(s: Server): Promise<void> {
 
 async function measure(url: string, model: string, binary: boolean, c: number, label: string): Promise<LevelResult> {
   const { results } = await runPerf({
-    url, model, version: '1', batch: 1, concurrency: [c, c, 1], inputData: 'random', shapes: new Map(), binary,
-    intervalMs: WINDOW_MS, stabilityPct: 10, maxTrials: TRIALS, sequenceLength: 1, sequenceIdStart: 1, transport,
+    url,
+    model,
+    version: '1',
+    batch: 1,
+    concurrency: [c, c, 1],
+    inputData: 'random',
+    shapes: new Map(),
+    binary,
+    intervalMs: WINDOW_MS,
+    stabilityPct: 10,
+    maxTrials: TRIALS,
+    sequenceLength: 1,
+    sequenceIdStart: 1,
+    transport,
   });
   const r = results[0]!;
   if (r.errors > 0 || r.invalid > 0) throw new Error(`${label} c=${c}: ${r.errors} errors, ${r.invalid} invalid: ${r.firstError}`);
@@ -75,7 +87,9 @@ function median(rs: LevelResult[]): LevelResult {
 function limit(m: BenchModel): { batch: number; rowsPerSec: number; msPerRun: number }[] {
   const file = join(tmpdir(), `nereid-bench-${m.id}.onnx`);
   writeFileSync(file, m.onnx);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/limit.ts', file, JSON.stringify(m.inputs), BATCHES.join(','), String(LIMIT_MS)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/limit.ts', file, JSON.stringify(m.inputs), BATCHES.join(','), String(LIMIT_MS)], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`limit measurement failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -86,13 +100,19 @@ spawnSync(process.execPath, ['build.mjs', '--quiet'], { stdio: 'inherit' });
 for (const m of benchModels(quick)) {
   process.stderr.write(`${m.title}\n`);
   limits[m.id] = limit(m);
-  for (const l of limits[m.id]!) process.stderr.write(`  in-process session.run batch ${String(l.batch).padEnd(3)} ${l.rowsPerSec.toFixed(0).padStart(7)} rows/s (${l.msPerRun.toFixed(3)} ms/run)\n`);
+  for (const l of limits[m.id]!)
+    process.stderr.write(
+      `  in-process session.run batch ${String(l.batch).padEnd(3)} ${l.rowsPerSec.toFixed(0).padStart(7)} rows/s (${l.msPerRun.toFixed(3)} ms/run)\n`,
+    );
   const onnx = join(tmpdir(), `nereid-bench-${m.id}.onnx`);
   // Both servers run side by side; each cell is measured in turn, round after round, so that a
   // slow minute on a shared machine lands on every scenario alike.
   const naive = await startProcess(['--import', 'tsx', 'bench/naive-server.ts', onnx], /listening on (http:\/\/\S+)/);
   const repo = benchRepository(m, m.id === 'tiny' ? 0 : 500);
-  const nereid = await startProcess(['bin/nereid.mjs', 'serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'], /HTTP server listening on (http:\/\/\S+)/);
+  const nereid = await startProcess(
+    ['bin/nereid.mjs', 'serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'],
+    /HTTP server listening on (http:\/\/\S+)/,
+  );
   const scenarios: { scenario: Row['scenario']; label: string; url: string; model: string; binary: boolean }[] = [
     { scenario: 'naive', label: 'naive: bare hono + session.run', url: naive.url, model: 'model', binary: true },
     { scenario: 'json', label: 'Nereid, JSON tensors', url: nereid.url, model: 'plain', binary: false },
@@ -104,7 +124,9 @@ for (const m of benchModels(quick)) {
     for (const c of CONCURRENCY) {
       for (const s of scenarios) {
         const r = await measure(s.url, s.model, s.binary, c, s.label);
-        process.stderr.write(`  [${round}/${ROUNDS}] ${s.label.padEnd(34)} c=${String(c).padEnd(3)} ${r.throughput.toFixed(0).padStart(7)} infer/s  p50 ${(r.p50Us / 1000).toFixed(2)} ms  p99 ${(r.p99Us / 1000).toFixed(2)} ms\n`);
+        process.stderr.write(
+          `  [${round}/${ROUNDS}] ${s.label.padEnd(34)} c=${String(c).padEnd(3)} ${r.throughput.toFixed(0).padStart(7)} infer/s  p50 ${(r.p50Us / 1000).toFixed(2)} ms  p99 ${(r.p99Us / 1000).toFixed(2)} ms\n`,
+        );
         const k = `${s.scenario}/${c}`;
         cells.set(k, [...(cells.get(k) ?? []), r]);
       }
@@ -128,7 +150,18 @@ const machine = {
 const seconds = (performance.now() - started) / 1000;
 mkdirSync('docs/bench', { recursive: true });
 const svg = renderChart(rows, benchModels(quick));
-const md = renderResults({ rows, limits, machine, quick, seconds, concurrency: CONCURRENCY, windowMs: WINDOW_MS, trials: TRIALS, rounds: ROUNDS, models: benchModels(quick) });
+const md = renderResults({
+  rows,
+  limits,
+  machine,
+  quick,
+  seconds,
+  concurrency: CONCURRENCY,
+  windowMs: WINDOW_MS,
+  trials: TRIALS,
+  rounds: ROUNDS,
+  models: benchModels(quick),
+});
 const suffix = quick ? '-quick' : '';
 writeFileSync(`docs/bench/throughput-vs-p99${suffix}.svg`, svg);
 writeFileSync(`docs/bench/RESULTS${suffix}.md`, md.replace('throughput-vs-p99.svg', `throughput-vs-p99${suffix}.svg`));

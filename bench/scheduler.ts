@@ -36,7 +36,17 @@ ${batching ? 'dynamic_batching { }' : ''}`);
   const stats = new ModelStats();
   const spec = modelSpec(config);
   const scheduler = createScheduler(config, spec, [noop], realClock, stats, silentLogger);
-  return new ModelVersion({ id: { namespace: '', name: 'm' }, version: 1, config, spec, labels: new Map(), instances: [noop], scheduler, stats, clock: realClock });
+  return new ModelVersion({
+    id: { namespace: '', name: 'm' },
+    version: 1,
+    config,
+    spec,
+    labels: new Map(),
+    instances: [noop],
+    scheduler,
+    stats,
+    clock: realClock,
+  });
 }
 
 const request = (): InferRequest => ({
@@ -56,9 +66,11 @@ async function timeSequential(fn: () => Promise<unknown>): Promise<number> {
 async function timeConcurrent(fn: () => Promise<unknown>, concurrency: number): Promise<number> {
   const t = performance.now();
   let left = N;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (left-- > 0) await fn();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await fn();
+    }),
+  );
   return ((performance.now() - t) * 1000) / N;
 }
 
@@ -93,5 +105,7 @@ const base = median(results.get(scenarios[0]![0])!);
 const overheadDefault = median(results.get(scenarios[1]![0])!) - base;
 const overheadBatch = median(results.get(scenarios[2]![0])!) - base;
 const overheadConc = median(results.get(scenarios[4]![0])!) - median(results.get(scenarios[3]![0])!);
-console.log(`Scheduler overhead per request: default ${overheadDefault.toFixed(2)} µs, dynamic batcher ${overheadBatch.toFixed(2)} µs sequential, ${overheadConc.toFixed(2)} µs at 64 in flight (target < 20 µs)`);
+console.log(
+  `Scheduler overhead per request: default ${overheadDefault.toFixed(2)} µs, dynamic batcher ${overheadBatch.toFixed(2)} µs sequential, ${overheadConc.toFixed(2)} µs at 64 in flight (target < 20 µs)`,
+);
 process.exit(Math.max(overheadDefault, overheadBatch, overheadConc) < 20 ? 0 : 1);

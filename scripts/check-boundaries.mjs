@@ -28,7 +28,8 @@ for (const file of walk(CORE)) {
       if (!target.startsWith(CORE) && target !== resolve(CORE, '..', '..', 'package.json')) problems.push(`${rel}: imports '${spec}' from outside src/core`);
       continue;
     }
-    if (!ALLOWED_PACKAGES.some((re) => re.test(spec))) problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf and lossless-json)`);
+    if (!ALLOWED_PACKAGES.some((re) => re.test(spec)))
+      problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf and lossless-json)`);
   }
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
   for (const re of FORBIDDEN_GLOBALS) {

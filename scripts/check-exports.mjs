@@ -14,7 +14,8 @@ export function checkBundleInputs(metafiles) {
       for (const imp of info.imports ?? []) if (FORBIDDEN.some((re) => re.test(imp.path))) problems.push(`${target}: ${input} imports ${imp.path}`);
     }
     for (const [output, info] of Object.entries(meta.outputs ?? {})) {
-      for (const imp of info.imports ?? []) if (imp.external && FORBIDDEN.some((re) => re.test(imp.path))) problems.push(`${target}: ${output} imports ${imp.path}`);
+      for (const imp of info.imports ?? [])
+        if (imp.external && FORBIDDEN.some((re) => re.test(imp.path))) problems.push(`${target}: ${output} imports ${imp.path}`);
     }
   }
   if (problems.length > 0) fail(`browser/worker bundles must not reach Node-only modules:\n  ${problems.join('\n  ')}`);
@@ -28,7 +29,9 @@ function targets(value) {
 export function checkExports(root = '.') {
   const pkg = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
   const deno = JSON.parse(readFileSync(`${root}/deno.json`, 'utf8'));
-  const pkgKeys = Object.keys(pkg.exports ?? {}).filter((k) => k !== './package.json').sort();
+  const pkgKeys = Object.keys(pkg.exports ?? {})
+    .filter((k) => k !== './package.json')
+    .sort();
   const denoKeys = Object.keys(deno.exports ?? {}).sort();
   const problems = [];
   for (const k of pkgKeys) if (!denoKeys.includes(k)) problems.push(`package.json exports '${k}' but deno.json does not`);

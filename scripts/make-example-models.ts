@@ -13,10 +13,7 @@ export interface ExampleModel {
 }
 
 function tensorConfig(kind: 'input' | 'output', names: string[], dataType: string, dims: number[], extra = ''): string {
-  const entries = names.map(
-    (name) =>
-      `  {\n    name: "${name}"\n    data_type: ${dataType}\n    dims: [ ${dims.join(', ')} ]\n${extra}  }`,
-  );
+  const entries = names.map((name) => `  {\n    name: "${name}"\n    data_type: ${dataType}\n    dims: [ ${dims.join(', ')} ]\n${extra}  }`);
   return `${kind} [\n${entries.join(',\n')}\n]\n`;
 }
 

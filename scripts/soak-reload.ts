@@ -19,9 +19,11 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 const root = mkdtempSync(join(tmpdir(), 'nereid-soak-'));
 writeTree(root, {
-  'onnx_model/config.pbtxt': 'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n',
+  'onnx_model/config.pbtxt':
+    'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n',
   'onnx_model/1/model.onnx': addSubModel(),
-  'js_model/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 4 ] }\n',
+  'js_model/config.pbtxt':
+    'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 4 ] }\n',
   'js_model/1/model.js': 'export function execute(rs) { return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
 });
 
@@ -37,7 +39,12 @@ async function cycle(): Promise<void> {
     if (r.status !== 200) throw new Error(`load ${m}: ${r.status} ${await r.text()}`);
   }
   if (MODELS.includes('onnx_model')) {
-    const a = await req('/v2/models/onnx_model/infer', { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] });
+    const a = await req('/v2/models/onnx_model/infer', {
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+      ],
+    });
     if (a.status !== 200) throw new Error(`inference failed: ${a.status} ${await a.text()}`);
   }
   if (MODELS.includes('js_model')) {

@@ -16,7 +16,7 @@ describe('src/core stays platform-free', () => {
   it('fails on a platform import or a Node global', () => {
     const bad = tmpTree({
       'a.ts': "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n",
-      'b.ts': "export const y = process.env.HOME;\n",
+      'b.ts': 'export const y = process.env.HOME;\n',
       'c.ts': "import * as ort from 'onnxruntime-node';\nexport { ort };\n",
     });
     const r = check(bad);

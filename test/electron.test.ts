@@ -122,10 +122,14 @@ describe('examples/electron', () => {
       await client.started();
       expect(await client.ready()).toBe(true);
       const x = Float32Array.from({ length: 16 }, (_, i) => i);
-      const res = await client.infer('add_sub', [
-        { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], data: x },
-        { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], data: x },
-      ], { binaryOutputs: true });
+      const res = await client.infer(
+        'add_sub',
+        [
+          { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], data: x },
+          { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], data: x },
+        ],
+        { binaryOutputs: true },
+      );
       expect(Array.from(new Float32Array(res.outputs[0]!.bytes!.buffer))).toEqual(Array.from(x, (v) => 2 * v));
       expect(Array.from(new Float32Array(res.outputs[1]!.bytes!.buffer))).toEqual(Array.from(x, () => 0));
     } finally {

@@ -26,7 +26,11 @@ describe('examples/models', () => {
 
   it('every model is READY and the server is ready', async () => {
     const index = await (await t.request('/v2/repository/index', { method: 'POST' })).json();
-    expect(index.map((e: { name: string; state: string }) => `${e.name}:${e.state}`)).toEqual(exampleModels().map((m) => `${m.name}:READY`).sort());
+    expect(index.map((e: { name: string; state: string }) => `${e.name}:${e.state}`)).toEqual(
+      exampleModels()
+        .map((m) => `${m.name}:READY`)
+        .sort(),
+    );
     expect((await t.request('/v2/health/ready')).status).toBe(200);
   });
 
@@ -36,7 +40,17 @@ describe('examples/models', () => {
   });
 
   it('the add_sub_scaled ensemble chains add_sub and scale_js', async () => {
-    const res = await (await t.request('/v2/models/add_sub_scaled/infer', post({ inputs: [{ name: 'A', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'B', shape: [1, 16], datatype: 'FP32', data: Y }] }))).json();
+    const res = await (
+      await t.request(
+        '/v2/models/add_sub_scaled/infer',
+        post({
+          inputs: [
+            { name: 'A', shape: [1, 16], datatype: 'FP32', data: X },
+            { name: 'B', shape: [1, 16], datatype: 'FP32', data: Y },
+          ],
+        }),
+      )
+    ).json();
     const out = Object.fromEntries(res.outputs.map((o: { name: string; data: number[] }) => [o.name, o.data]));
     expect(out.HALF_SUM).toEqual(X.map((x, i) => (x + Y[i]!) * 0.5));
     expect(out.DIFF).toEqual(X.map((x, i) => x - Y[i]!));
@@ -45,7 +59,10 @@ describe('examples/models', () => {
 
 describe('examples/models/accumulate (sequence batcher with implicit state)', () => {
   const step = (id: number | string, value: number, flags: Record<string, boolean> = {}) =>
-    t.request('/v2/models/accumulate/infer', post({ parameters: { sequence_id: id, ...flags }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [value] }] }));
+    t.request(
+      '/v2/models/accumulate/infer',
+      post({ parameters: { sequence_id: id, ...flags }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [value] }] }),
+    );
 
   it('accumulates across a sequence; sequences are independent; START resets', async () => {
     const values = [3, 4, -2, 10];
@@ -66,13 +83,24 @@ describe('examples/models/accumulate (sequence batcher with implicit state)', ()
     expect((await (await step('alpha', 7, { sequence_start: true, sequence_end: true })).json()).outputs[0].data).toEqual([7]);
   });
 
-  it('answers Triton\'s errors over HTTP', async () => {
+  it("answers Triton's errors over HTTP", async () => {
     const noStart = await step(555, 1);
     expect(noStart.status).toBe(400);
-    expect((await noStart.json()).error).toBe("inference request for sequence 555 to model 'accumulate' must specify the START flag on the first request of the sequence");
+    expect((await noStart.json()).error).toBe(
+      "inference request for sequence 555 to model 'accumulate' must specify the START flag on the first request of the sequence",
+    );
     const noId = await t.request('/v2/models/accumulate/infer', post({ inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }] }));
     expect((await noId.json()).error).toBe("inference request to model 'accumulate' must specify a non-zero or non-empty correlation ID");
-    const control = await t.request('/v2/models/accumulate/infer', post({ parameters: { sequence_id: 9, sequence_start: true }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }, { name: 'START', shape: [1, 1], datatype: 'INT32', data: [1] }] }));
+    const control = await t.request(
+      '/v2/models/accumulate/infer',
+      post({
+        parameters: { sequence_id: 9, sequence_start: true },
+        inputs: [
+          { name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] },
+          { name: 'START', shape: [1, 1], datatype: 'INT32', data: [1] },
+        ],
+      }),
+    );
     expect((await control.json()).error).toBe("[request id: <id_unknown>] unexpected inference input 'START' for model 'accumulate'");
   });
 });

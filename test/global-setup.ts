@@ -31,7 +31,9 @@ export default function setup(): () => void {
     rmSync(dir, { recursive: true, force: true });
     if (left.length > 0) {
       process.exitCode = 1; // vitest reports an error thrown here but would still exit 0
-      throw new Error(`the tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in the temp directory (removed now; each test must remove what it creates):\n  ${left.join('\n  ')}`);
+      throw new Error(
+        `the tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in the temp directory (removed now; each test must remove what it creates):\n  ${left.join('\n  ')}`,
+      );
     }
   };
 }

@@ -33,7 +33,10 @@ describe('README.md agrees with the code', () => {
   it('the files and directories it names exist', () => {
     const named = new Set<string>();
     for (const [, path] of README.matchAll(/\]\(((?!https?:|#)[^)#\s]+)/g)) named.add(path!);
-    for (const [, path] of README.matchAll(/`((?:\.ci|bench|bin|docs|examples|scripts|src|test)\/[\w./-]*\w|\.npmrc|package\.json|package-lock\.json|deno\.json|build\.mjs)`/g)) named.add(path!);
+    for (const [, path] of README.matchAll(
+      /`((?:\.ci|bench|bin|docs|examples|scripts|src|test)\/[\w./-]*\w|\.npmrc|package\.json|package-lock\.json|deno\.json|build\.mjs)`/g,
+    ))
+      named.add(path!);
     expect(named.size).toBeGreaterThan(10);
     expect([...named].filter((p) => !existsSync(p))).toEqual([]);
   });
@@ -41,7 +44,9 @@ describe('README.md agrees with the code', () => {
   it('the table of bundled models lists exactly examples/models', () => {
     const table = README.slice(README.indexOf('| model | what it shows |'));
     const listed = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
-    const dirs = readdirSync('examples/models', { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const dirs = readdirSync('examples/models', { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(listed.sort()).toEqual(dirs.sort());
   });
 
@@ -49,7 +54,10 @@ describe('README.md agrees with the code', () => {
     for (const flag of SERVE_FLAGS.filter((f) => f.name !== 'help')) {
       const rows = README.split('\n').filter((l) => l.startsWith('| `--'));
       // Its own row, or named in another's (a deprecated alias such as --strict-model-config).
-      expect(rows.some((l) => l.includes(`--${flag.name}`)), `--${flag.name}`).toBe(true);
+      expect(
+        rows.some((l) => l.includes(`--${flag.name}`)),
+        `--${flag.name}`,
+      ).toBe(true);
       const row = rows.find((l) => l.startsWith(`| \`--${flag.name}`));
       if (row && (flag.type === 'int' || flag.type === 'choice' || (flag.type === 'string' && flag.default !== undefined))) {
         expect(row!.split(/(?<!\\)\|/)[2]!.trim(), `--${flag.name}`).toBe(`\`${flag.default}\``);

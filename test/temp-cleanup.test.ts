@@ -10,9 +10,17 @@ import { tmpTree } from './helpers/tmp.ts';
 // A server leaves nothing in the temp directory: its `file:` override stores go when the model
 // unloads, when it stops, and at the latest when the process exits; onnxruntime writes nothing there.
 
-const CONFIG = JSON.stringify({ backend: 'onnxruntime', max_batch_size: 0, input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }], output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }] });
+const CONFIG = JSON.stringify({
+  backend: 'onnxruntime',
+  max_batch_size: 0,
+  input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+  output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+});
 const LOAD_BODY = JSON.stringify({ parameters: { config: CONFIG, 'file:1/model.onnx': Buffer.from(identityModel('int32', [2])).toString('base64') } });
-const overrides = () => readdirSync(tmpdir()).filter((n) => n.startsWith('nereid-override-')).sort();
+const overrides = () =>
+  readdirSync(tmpdir())
+    .filter((n) => n.startsWith('nereid-override-'))
+    .sort();
 
 /** Run in a child process: a server loads a model from uploaded files, infers, prints the temp dir, exits without stop(). */
 const CHILD = (importFrom: string, exit: string) => `
@@ -30,10 +38,16 @@ ${exit};
 describe('the temp directory after a server', () => {
   it('server.stop() removes the override directories of the models it still has loaded', async () => {
     const before = overrides();
-    const server = await createServer({ modelRepositories: [tmpTree()], controlMode: 'explicit', cuda: { available: false, deviceCount: 0, reason: 'test' }, cpuCount: 1 });
+    const server = await createServer({
+      modelRepositories: [tmpTree()],
+      controlMode: 'explicit',
+      cuda: { available: false, deviceCount: 0, reason: 'test' },
+      cpuCount: 1,
+    });
     await server.start();
     const app = createHttpApp(server);
-    for (const model of ['a', 'b', 'b']) expect((await app.request(`/v2/repository/models/${model}/load`, { method: 'POST', body: LOAD_BODY })).status).toBe(200);
+    for (const model of ['a', 'b', 'b'])
+      expect((await app.request(`/v2/repository/models/${model}/load`, { method: 'POST', body: LOAD_BODY })).status).toBe(200);
     // 'b' uploaded twice: its first store was replaced and removed at once.
     expect(overrides().filter((n) => !before.includes(n))).toHaveLength(2);
     await server.stop(1000);

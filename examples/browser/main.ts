@@ -72,7 +72,8 @@ function showProgress(): void {
   if (pending.length > 0) {
     const loaded = pending.reduce((n, f) => n + f.loaded, 0);
     const total = pending.every((f) => f.total !== undefined) ? pending.reduce((n, f) => n + f.total!, 0) : undefined;
-    if (total === undefined) bar.removeAttribute('value'); // size unknown: an indeterminate bar
+    if (total === undefined)
+      bar.removeAttribute('value'); // size unknown: an indeterminate bar
     else Object.assign(bar, { max: Math.max(total, 1), value: loaded });
     label.textContent = `downloading ${count(pending.length)}: ${kb(loaded)}${total === undefined ? '' : ` of ${kb(total)}`}`;
     $('progress').dataset.state = 'downloading';
@@ -166,7 +167,9 @@ async function start(): Promise<void> {
   }
   const meta = await (await handle.client.fetch('/v2')).json();
   const caps = await handle.capabilities();
-  const gpu = caps.webgpu.available ? `WebGPU adapter: ${caps.webgpu.adapter}${caps.webgpu.fallbackAdapter ? ' (software)' : ''}` : `no WebGPU (${caps.webgpu.reason})`;
+  const gpu = caps.webgpu.available
+    ? `WebGPU adapter: ${caps.webgpu.adapter}${caps.webgpu.fallbackAdapter ? ' (software)' : ''}`
+    : `no WebGPU (${caps.webgpu.reason})`;
   $('status').textContent = `${meta.name} ${meta.version} ready in a Web Worker · ${gpu}`;
   document.body.dataset.state = 'ready';
   await refresh();

@@ -41,13 +41,31 @@ const useDist = {
  * with it). Resolves to `{ url, port, close() }`.
  */
 export async function startExampleServer(opts = {}) {
-  const { port = 8080, host = '127.0.0.1', models = join(root, 'examples', 'models'), dist = join(root, 'dist'), build: rebuild = true, index = true, quiet = false, onRequest } = opts;
+  const {
+    port = 8080,
+    host = '127.0.0.1',
+    models = join(root, 'examples', 'models'),
+    dist = join(root, 'dist'),
+    build: rebuild = true,
+    index = true,
+    quiet = false,
+    onRequest,
+  } = opts;
   const io = { cwd: root, stdio: quiet ? 'ignore' : 'inherit' };
   if (rebuild) execFileSync(process.execPath, ['build.mjs', '--quiet'], io);
   const modelDir = resolve(root, models);
   const distDir = resolve(root, dist);
   if (index) execFileSync(process.execPath, ['bin/nereid.mjs', 'repo', 'index', modelDir], io);
-  const page = await build({ entryPoints: [join(here, 'main.ts')], bundle: true, write: false, format: 'esm', target: 'es2022', platform: 'browser', plugins: [useDist], logLevel: 'warning' });
+  const page = await build({
+    entryPoints: [join(here, 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    plugins: [useDist],
+    logLevel: 'warning',
+  });
   const mainJs = page.outputFiles[0].contents;
   const mainTag = `"${createHash('sha256').update(mainJs).digest('hex').slice(0, 16)}"`;
 
@@ -118,7 +136,12 @@ function serveFile(req, res, file, headers = {}) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, models: { type: 'string', default: 'examples/models' }, 'no-build': { type: 'boolean', default: false } },
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      models: { type: 'string', default: 'examples/models' },
+      'no-build': { type: 'boolean', default: false },
+    },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

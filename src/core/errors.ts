@@ -4,15 +4,7 @@
  * Recognise errors with `isServerError` (a brand check), never `instanceof`: errors
  * cross worker boundaries and duplicate bundles.
  */
-export type ErrorCode =
-  | 'INVALID_ARG'
-  | 'NOT_FOUND'
-  | 'UNAVAILABLE'
-  | 'UNSUPPORTED'
-  | 'ALREADY_EXISTS'
-  | 'INTERNAL'
-  | 'CANCELLED'
-  | 'UNKNOWN';
+export type ErrorCode = 'INVALID_ARG' | 'NOT_FOUND' | 'UNAVAILABLE' | 'UNSUPPORTED' | 'ALREADY_EXISTS' | 'INTERNAL' | 'CANCELLED' | 'UNKNOWN';
 
 export interface ServerError extends Error {
   readonly code: ErrorCode;

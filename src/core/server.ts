@@ -241,10 +241,7 @@ export class InferenceServer {
     this.stopPolling?.();
     if (this.inflight > 0) {
       let timer: unknown;
-      await Promise.race([
-        new Promise<void>((r) => (this.idle = r)),
-        new Promise<void>((r) => (timer = this.clock.setTimeout(r, timeoutMs))),
-      ]);
+      await Promise.race([new Promise<void>((r) => (this.idle = r)), new Promise<void>((r) => (timer = this.clock.setTimeout(r, timeoutMs)))]);
       this.clock.clearTimeout(timer);
       if (this.inflight > 0) this.log.warn(`Timeout ${Math.round(timeoutMs / 1000)}: Found ${this.inflight} in-flight inferences`);
     }
@@ -267,6 +264,10 @@ export class InferenceServer {
 
   private readyVersions(model: string): string[] {
     const rec = this.manager.find(model);
-    return [...rec.versions.entries()].filter(([, vr]) => vr.state === 'READY').map(([v]) => v).sort((a, b) => a - b).map(String);
+    return [...rec.versions.entries()]
+      .filter(([, vr]) => vr.state === 'READY')
+      .map(([v]) => v)
+      .sort((a, b) => a - b)
+      .map(String);
   }
 }

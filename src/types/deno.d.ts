@@ -54,6 +54,9 @@ export interface DenoApi {
   mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
   makeTempDir(options?: { prefix?: string }): Promise<string>;
-  serve(options: DenoServeOptions, handler: (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>): DenoHttpServer;
+  serve(
+    options: DenoServeOptions,
+    handler: (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>,
+  ): DenoHttpServer;
   addSignalListener(signal: DenoSignal, handler: () => void): void;
 }

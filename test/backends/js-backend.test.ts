@@ -83,7 +83,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const int32 = (model: string, v: number) => t.request(`/v2/models/${model}/infer`, post({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'INT32', data: [v] }] }));
+const int32 = (model: string, v: number) =>
+  t.request(`/v2/models/${model}/infer`, post({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'INT32', data: [v] }] }));
 
 describe('JavaScript backend', () => {
   it('auto-completes its config from autoCompleteConfig and computes with plain arrays', async () => {
@@ -91,7 +92,17 @@ describe('JavaScript backend', () => {
     expect(config).toMatchObject({ backend: 'js', platform: '', max_batch_size: 0, default_model_filename: 'model.js' });
     expect(config.input.map((i: { name: string }) => i.name)).toEqual(['INPUT0', 'INPUT1']);
     const a = Array.from({ length: 16 }, (_, i) => i);
-    const res = await (await t.request('/v2/models/addsub/infer', post({ inputs: [{ name: 'INPUT0', shape: [16], datatype: 'INT32', data: a }, { name: 'INPUT1', shape: [16], datatype: 'INT32', data: a }] }))).json();
+    const res = await (
+      await t.request(
+        '/v2/models/addsub/infer',
+        post({
+          inputs: [
+            { name: 'INPUT0', shape: [16], datatype: 'INT32', data: a },
+            { name: 'INPUT1', shape: [16], datatype: 'INT32', data: a },
+          ],
+        }),
+      )
+    ).json();
     expect(res.outputs[0].data).toEqual(a.map((x) => 2 * x));
     expect(res.outputs[1].data).toEqual(a.map(() => 0));
   });

@@ -14,8 +14,13 @@ const io = (kind: 'input' | 'output', name: string, type: string, dims: number[]
   `${kind} [ { name: "${name}" data_type: ${type} dims: [ ${dims.join(', ')} ] ${extra} } ]\n`;
 const addSubConfig = (opts: { batch?: number; in0?: string; in1?: string | null; type?: string; dims?: number[]; out1?: string } = {}) => {
   const { batch = 8, in0 = 'INPUT0', in1 = 'INPUT1', type = 'TYPE_FP32', dims = [16], out1 = 'OUTPUT1' } = opts;
-  return `max_batch_size: ${batch}\n` + io('input', in0, type, dims) + (in1 === null ? '' : io('input', in1, 'TYPE_FP32', [16])) +
-    io('output', 'OUTPUT0', 'TYPE_FP32', [16]) + io('output', out1, 'TYPE_FP32', [16]);
+  return (
+    `max_batch_size: ${batch}\n` +
+    io('input', in0, type, dims) +
+    (in1 === null ? '' : io('input', in1, 'TYPE_FP32', [16])) +
+    io('output', 'OUTPUT0', 'TYPE_FP32', [16]) +
+    io('output', out1, 'TYPE_FP32', [16])
+  );
 };
 
 interface Entry {
@@ -41,12 +46,14 @@ describe('a configuration that does not fit its model fails the load', () => {
     {
       what: 'wrong dims',
       config: addSubConfig({ dims: [8] }),
-      reason: /^Invalid argument: model 'm', tensor 'INPUT0': the model expects 2 dimensions \(shape \[-1,16\]\) but the model configuration specifies 2 dimensions \(an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape \[-1,8\]\)$/,
+      reason:
+        /^Invalid argument: model 'm', tensor 'INPUT0': the model expects 2 dimensions \(shape \[-1,16\]\) but the model configuration specifies 2 dimensions \(an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape \[-1,8\]\)$/,
     },
     {
       what: 'a wrong rank without batching',
       config: addSubConfig({ batch: 0, dims: [16] }),
-      reason: /^Invalid argument: model 'm', tensor 'INPUT0': the model expects 2 dimensions \(shape \[-1,16\]\) but the model configuration specifies 1 dimensions \(shape \[16\]\)$/,
+      reason:
+        /^Invalid argument: model 'm', tensor 'INPUT0': the model expects 2 dimensions \(shape \[-1,16\]\) but the model configuration specifies 1 dimensions \(shape \[16\]\)$/,
     },
     {
       what: 'a configured output the model lacks',
@@ -56,13 +63,15 @@ describe('a configuration that does not fit its model fails the load', () => {
     {
       what: 'a model input missing from the config',
       config: addSubConfig({ in1: null }),
-      reason: /^Invalid argument: unable to load model 'm', configuration expects 1 inputs, model provides 2: model input 'INPUT1' \(TYPE_FP32 \[-1,16\]\) is not in the configuration$/,
+      reason:
+        /^Invalid argument: unable to load model 'm', configuration expects 1 inputs, model provides 2: model input 'INPUT1' \(TYPE_FP32 \[-1,16\]\) is not in the configuration$/,
     },
     {
       what: 'batching on a model whose first dimension is fixed',
       config: addSubConfig(),
       model: addSubModel({ dims: [4, 16] }),
-      reason: /^Invalid argument: model 'm', tensor 'INPUT0': for the model to support batching the shape should have at least 1 dimension and the first dimension must be -1; but shape expected by the model is \[4,16\]$/,
+      reason:
+        /^Invalid argument: model 'm', tensor 'INPUT0': for the model to support batching the shape should have at least 1 dimension and the first dimension must be -1; but shape expected by the model is \[4,16\]$/,
     },
   ];
 
@@ -113,7 +122,8 @@ describe('configurations that fit their model load and infer correctly', () => {
       // B has a default: it is no model input the config must list, and may be listed as optional.
       'default_omitted/config.pbtxt': io('input', 'X', 'TYPE_FP32', [2]) + io('output', 'Y', 'TYPE_FP32', [2]),
       'default_omitted/1/model.onnx': defaultInputModel(),
-      'default_optional/config.pbtxt': io('input', 'X', 'TYPE_FP32', [2]) + io('input', 'B', 'TYPE_FP32', [2], 'optional: true') + io('output', 'Y', 'TYPE_FP32', [2]),
+      'default_optional/config.pbtxt':
+        io('input', 'X', 'TYPE_FP32', [2]) + io('input', 'B', 'TYPE_FP32', [2], 'optional: true') + io('output', 'Y', 'TYPE_FP32', [2]),
       'default_optional/1/model.onnx': defaultInputModel(),
       // Auto-complete, from a model with unnamed dynamic dimensions.
       'auto/1/model.onnx': identityModel('float32', [null, 4]),
@@ -143,17 +153,32 @@ describe('configurations that fit their model load and infer correctly', () => {
   });
 
   it('-1 wildcards on either side', async () => {
-    expect((await infer('config_wild', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }]))[0]).toMatchObject({ shape: [1, 3], data: [1, 2, 3] });
-    expect((await infer('model_wild', [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 3], data: [6, 5, 4, 3, 2, 1] }]))[0]).toMatchObject({ shape: [2, 3], data: [6, 5, 4, 3, 2, 1] });
+    expect((await infer('config_wild', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }]))[0]).toMatchObject({
+      shape: [1, 3],
+      data: [1, 2, 3],
+    });
+    expect((await infer('model_wild', [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 3], data: [6, 5, 4, 3, 2, 1] }]))[0]).toMatchObject({
+      shape: [2, 3],
+      data: [6, 5, 4, 3, 2, 1],
+    });
   });
 
   it('a fixed batch dimension of 1 with max_batch_size 1', async () => {
-    expect((await infer('batch_one', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 3], data: [7, 8, 9] }]))[0]).toMatchObject({ shape: [1, 3], data: [7, 8, 9] });
+    expect((await infer('batch_one', [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 3], data: [7, 8, 9] }]))[0]).toMatchObject({
+      shape: [1, 3],
+      data: [7, 8, 9],
+    });
   });
 
   it('BOOL and BYTES (ONNX string) tensors', async () => {
-    expect((await infer('bools', [{ name: 'INPUT0', datatype: 'BOOL', shape: [1, 3], data: [true, false, true] }]))[0]).toMatchObject({ datatype: 'BOOL', data: [true, false, true] });
-    expect((await infer('strings', [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 2], data: ['ab', 'c'] }]))[0]).toMatchObject({ datatype: 'BYTES', data: ['ab', 'c'] });
+    expect((await infer('bools', [{ name: 'INPUT0', datatype: 'BOOL', shape: [1, 3], data: [true, false, true] }]))[0]).toMatchObject({
+      datatype: 'BOOL',
+      data: [true, false, true],
+    });
+    expect((await infer('strings', [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 2], data: ['ab', 'c'] }]))[0]).toMatchObject({
+      datatype: 'BYTES',
+      data: ['ab', 'c'],
+    });
   });
 
   it('an input with a default value need not be configured', async () => {

@@ -69,7 +69,15 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "OUTPUT1"
     expect(config.output.map((i: { dims: number[] }) => i.dims)).toEqual([[4], [4]]);
     const a = [1, 2, 3, 4, 5, 6, 7, 8];
     const b = [8, 7, 6, 5, 4, 3, 2, 1];
-    const r = await t.request('/v2/models/auto/infer', post({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 4], data: a }, { name: 'INPUT1', datatype: 'FP32', shape: [2, 4], data: b }] }));
+    const r = await t.request(
+      '/v2/models/auto/infer',
+      post({
+        inputs: [
+          { name: 'INPUT0', datatype: 'FP32', shape: [2, 4], data: a },
+          { name: 'INPUT1', datatype: 'FP32', shape: [2, 4], data: b },
+        ],
+      }),
+    );
     const body = await r.json();
     expect(r.status, JSON.stringify(body)).toBe(200);
     expect(body.outputs.find((o: { name: string }) => o.name === 'OUTPUT0')).toMatchObject({ shape: [2, 4], data: a.map((x, i) => x + b[i]!) });

@@ -63,7 +63,15 @@ const rows = (seed: number, n: number) => {
 };
 async function addSub(model: string, a: number[], b: number[]) {
   const n = a.length / 16;
-  const res = await t.request(`/v2/models/${model}/infer`, post({ inputs: [{ name: 'INPUT0', shape: [n, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [n, 16], datatype: 'FP32', data: b }] }));
+  const res = await t.request(
+    `/v2/models/${model}/infer`,
+    post({
+      inputs: [
+        { name: 'INPUT0', shape: [n, 16], datatype: 'FP32', data: a },
+        { name: 'INPUT1', shape: [n, 16], datatype: 'FP32', data: b },
+      ],
+    }),
+  );
   expect(res.status, await res.clone().text()).toBe(200);
   const body = await res.json();
   return Object.fromEntries(body.outputs.map((o: { name: string; data: number[] }) => [o.name, o.data]));
@@ -109,7 +117,15 @@ describe('where onnxruntime-node instances run', () => {
   it('auto still moves an instance to its own thread when its runs turn slow after a fast probe', async () => {
     const side = 3000;
     const run = async () => {
-      const res = await t.request('/v2/models/auto_growing/infer', post({ inputs: [{ name: 'X', shape: [1], datatype: 'FP32', data: [0.25] }, { name: 'SHAPE', shape: [2], datatype: 'INT64', data: [side, side] }] }));
+      const res = await t.request(
+        '/v2/models/auto_growing/infer',
+        post({
+          inputs: [
+            { name: 'X', shape: [1], datatype: 'FP32', data: [0.25] },
+            { name: 'SHAPE', shape: [2], datatype: 'INT64', data: [side, side] },
+          ],
+        }),
+      );
       expect(res.status, await res.clone().text()).toBe(200);
       return (await res.json()).outputs[0].data as number[];
     };
@@ -124,9 +140,18 @@ describe('where onnxruntime-node instances run', () => {
   it('refuses bad threading parameters with the reason in the index', async () => {
     const index = (await (await t.request('/v2/repository/index', { method: 'POST' })).json()) as { name: string; state: string; reason: string }[];
     const reason = (name: string) => index.find((e) => e.name === name);
-    expect(reason('bad_thread')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter execution_thread must be 'auto', 'main' or 'worker', got 'gpu'") });
-    expect(reason('bad_count')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter intra_op_thread_count must be a whole number from 0 to 1024, got 'many'") });
-    expect(reason('bad_spin')).toMatchObject({ state: 'UNAVAILABLE', reason: expect.stringContaining("parameter allow_spinning must be '0' or '1', got 'yes'") });
+    expect(reason('bad_thread')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringContaining("parameter execution_thread must be 'auto', 'main' or 'worker', got 'gpu'"),
+    });
+    expect(reason('bad_count')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringContaining("parameter intra_op_thread_count must be a whole number from 0 to 1024, got 'many'"),
+    });
+    expect(reason('bad_spin')).toMatchObject({
+      state: 'UNAVAILABLE',
+      reason: expect.stringContaining("parameter allow_spinning must be '0' or '1', got 'yes'"),
+    });
   });
 });
 

@@ -25,7 +25,17 @@ afterAll(() => t.stop());
 
 const X = Array.from({ length: 16 }, (_, i) => i / 4);
 const infer = async (m: string) =>
-  (await t.request(`/v2/models/${m}/infer`, post({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X }] }))).json();
+  (
+    await t.request(
+      `/v2/models/${m}/infer`,
+      post({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X },
+        ],
+      }),
+    )
+  ).json();
 
 describe('execution providers on Node', () => {
   it('runs each model where its config asks, and says where in metadata', async () => {

@@ -64,12 +64,18 @@ describe.skipIf(skipBrowser)('browser worker server', () => {
       writeTree(dir, {
         // No config: onnxruntime-web reports the unnamed dynamic dimension as 4294967295; it must become -1.
         'auto/1/model.onnx': identityModel('float32', [null, 3]),
-        'misspelled/config.pbtxt': 'max_batch_size: 4\ninput [ { name: "INPT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\n',
+        'misspelled/config.pbtxt':
+          'max_batch_size: 4\ninput [ { name: "INPT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 3 ] } ]\n',
         'misspelled/1/model.onnx': identityModel('float32', [null, 3]),
       });
       writeRepositoryIndex(dir);
       server = await startExampleServer({ port: 0, models: dir, dist, build: false, index: false, quiet: true });
-      page = await startInPage(browser, server, { repositories: [{ http: '/models/', cache: false }], controlMode: 'none', executionProvider: 'wasm', exitOnError: false });
+      page = await startInPage(browser, server, {
+        repositories: [{ http: '/models/', cache: false }],
+        controlMode: 'none',
+        executionProvider: 'wasm',
+        exitOnError: false,
+      });
     });
     afterAll(async () => {
       await page?.close();
@@ -78,8 +84,15 @@ describe.skipIf(skipBrowser)('browser worker server', () => {
     const get = async (path: string, init?: RequestInit) => pageFetch(page, 'server', path, init);
 
     it('auto-complete writes -1 for an unnamed dynamic dimension, and the model serves', async () => {
-      expect(await (await get('/v2/models/auto/config')).json()).toMatchObject({ max_batch_size: 4, input: [{ name: 'INPUT0', dims: [3] }], output: [{ name: 'OUTPUT0', dims: [3] }] });
-      const r = await get('/v2/models/auto/infer', { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] }) });
+      expect(await (await get('/v2/models/auto/config')).json()).toMatchObject({
+        max_batch_size: 4,
+        input: [{ name: 'INPUT0', dims: [3] }],
+        output: [{ name: 'OUTPUT0', dims: [3] }],
+      });
+      const r = await get('/v2/models/auto/infer', {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] }),
+      });
       expect((await r.json()).outputs[0]).toMatchObject({ name: 'OUTPUT0', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] });
     });
 
@@ -96,7 +109,8 @@ describe.skipIf(skipBrowser)('browser worker server', () => {
   });
 
   describe('POLL over the HTTP driver', () => {
-    const CFG = 'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n';
+    const CFG =
+      'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n';
     let server: ExampleServer;
     let page: Page;
     let dir: string;
@@ -112,7 +126,8 @@ describe.skipIf(skipBrowser)('browser worker server', () => {
       await server?.close();
     });
 
-    const index = async () => (await (await pageFetch(page, 'server', '/v2/repository/index', { method: 'POST' })).json()) as { name: string; version: string; state: string }[];
+    const index = async () =>
+      (await (await pageFetch(page, 'server', '/v2/repository/index', { method: 'POST' })).json()) as { name: string; version: string; state: string }[];
     const until = async (want: string[]) => {
       let got: string[] = [];
       for (let i = 0; i < 50; i++) {

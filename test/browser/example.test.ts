@@ -31,7 +31,14 @@ interface Progress {
   source: string;
   done: boolean;
 }
-type Win = { nereid: { ready: Promise<void>; run(m: string): Promise<RunResult>; progress: Progress[]; handle: { recycle(): Promise<void>; client: { index(ready?: boolean): Promise<{ name: string }[]> } } } };
+type Win = {
+  nereid: {
+    ready: Promise<void>;
+    run(m: string): Promise<RunResult>;
+    progress: Progress[];
+    handle: { recycle(): Promise<void>; client: { index(ready?: boolean): Promise<{ name: string }[]> } };
+  };
+};
 
 /** Every file under `dir`, relative to it. */
 const files = (dir: string, prefix = ''): string[] =>
@@ -52,10 +59,17 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
   beforeAll(async () => {
     const dist = await snapshotDist();
     writeRepositoryIndex('examples/models');
-    server = await startExampleServer({ port: 0, dist, build: false, index: false, quiet: true, onRequest: (m, p) => {
-      if (p.startsWith('/models/')) repositoryRequests.push(p);
-      if (p.endsWith('.onnx') && m === 'GET') downloads.push(p);
-    } });
+    server = await startExampleServer({
+      port: 0,
+      dist,
+      build: false,
+      index: false,
+      quiet: true,
+      onRequest: (m, p) => {
+        if (p.startsWith('/models/')) repositoryRequests.push(p);
+        if (p.endsWith('.onnx') && m === 'GET') downloads.push(p);
+      },
+    });
     [node, browser] = await Promise.all([startServer({ modelRepositories: ['examples/models'] }), launchBrowser()]);
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
@@ -82,7 +96,10 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
     return (await res.json()).outputs;
   };
   const expectSame = (got: Output[], want: Output[], model: string, tolerance: number) => {
-    expect(got.map((o) => `${o.name}:${o.datatype}:${o.shape}`), model).toEqual(want.map((o) => `${o.name}:${o.datatype}:${o.shape}`));
+    expect(
+      got.map((o) => `${o.name}:${o.datatype}:${o.shape}`),
+      model,
+    ).toEqual(want.map((o) => `${o.name}:${o.datatype}:${o.shape}`));
     got.forEach((o, k) => {
       const w = want[k]!.data!;
       o.data!.forEach((v, i) => {
@@ -100,10 +117,11 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
       const classifierFiles = files('examples/models/classifier');
       const bytes = classifierFiles.reduce((n, f) => n + statSync(join('examples/models/classifier', f)).size, 0);
       const size = bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
-      const state = () => first.evaluate(() => {
-        const shown = (id: string) => document.getElementById(id)!.checkVisibility();
-        return { hint: shown('hint'), progress: shown('progress'), bar: shown('bar'), label: document.getElementById('progress-label')!.textContent };
-      });
+      const state = () =>
+        first.evaluate(() => {
+          const shown = (id: string) => document.getElementById(id)!.checkVisibility();
+          return { hint: shown('hint'), progress: shown('progress'), bar: shown('bar'), label: document.getElementById('progress-label')!.textContent };
+        });
 
       downloads.length = 0;
       await first.goto(`${server.url}?ep=wasm`);
@@ -115,7 +133,12 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
 
       await first.evaluate(() => (window as unknown as Win).nereid.run('classifier'));
       expect(downloads).toEqual(['/models/classifier/1/model.onnx']);
-      expect(await state()).toEqual({ hint: false, progress: true, bar: false, label: `classifier: downloaded ${classifierFiles.length} files (${size}), now kept in IndexedDB` });
+      expect(await state()).toEqual({
+        hint: false,
+        progress: true,
+        bar: false,
+        label: `classifier: downloaded ${classifierFiles.length} files (${size}), now kept in IndexedDB`,
+      });
 
       downloads.length = 0;
       await first.reload();
@@ -123,13 +146,18 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
       expect(await state()).toMatchObject({ hint: true, progress: false, bar: false });
       await first.evaluate(() => (window as unknown as Win).nereid.run('classifier'));
       expect(downloads).toEqual([]);
-      expect(await state()).toEqual({ hint: false, progress: true, bar: false, label: `classifier: ${classifierFiles.length} files from IndexedDB (${size}), nothing downloaded` });
+      expect(await state()).toEqual({
+        hint: false,
+        progress: true,
+        bar: false,
+        label: `classifier: ${classifierFiles.length} files from IndexedDB (${size}), nothing downloaded`,
+      });
     } finally {
       await context.close();
     }
   });
 
-  it('runs models on WebGPU (SwiftShader adapter) with the Node server\'s results', async () => {
+  it("runs models on WebGPU (SwiftShader adapter) with the Node server's results", async () => {
     await open('ep=webgpu');
     for (const model of ['add_sub', 'classifier']) {
       const r = await run(model);
@@ -140,7 +168,7 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
     expect(downloads.sort()).toEqual(['/models/add_sub/1/model.onnx', '/models/classifier/1/model.onnx']);
   });
 
-  it('runs every example model on WASM with the Node server\'s results; a reload reads the model files from IndexedDB', async () => {
+  it("runs every example model on WASM with the Node server's results; a reload reads the model files from IndexedDB", async () => {
     await open('ep=wasm');
     for (const model of ALL_MODELS) {
       const r = await run(model);
@@ -192,7 +220,12 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
     const r = await page.evaluate(async () => {
       const ready = await fetch('/v2/health/live');
       const load = await fetch('/v2/repository/models/add_sub/load', { method: 'POST' });
-      const body = JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 16], data: Array(16).fill(1) }, { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], data: Array(16).fill(2) }] });
+      const body = JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], data: Array(16).fill(1) },
+          { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], data: Array(16).fill(2) },
+        ],
+      });
       const infer = await (await fetch('/v2/models/add_sub/infer', { method: 'POST', body })).json();
       const meta = await (await fetch('/v2/models/add_sub')).json();
       return { live: ready.status, load: load.status, outputs: infer.outputs.map((o: Output) => o.data), provider: meta.parameters.execution_provider };

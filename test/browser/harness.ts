@@ -12,7 +12,8 @@ export const CHROMIUM = process.env.NEREID_CHROMIUM ?? '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
 /** Without Chromium the browser tests skip, except under CI=true, where they must fail. */
 export const skipBrowser = missing && process.env.CI !== 'true';
-if (skipBrowser) console.warn(`[nereid browser tests] SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set NEREID_CHROMIUM); with CI=true they fail instead`);
+if (skipBrowser)
+  console.warn(`[nereid browser tests] SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set NEREID_CHROMIUM); with CI=true they fail instead`);
 
 /** Headless Chromium with a WebGPU adapter on SwiftShader (see shared/PLATFORMS.md). */
 export async function launchBrowser(): Promise<Browser> {
@@ -70,7 +71,10 @@ export interface PageResponse {
  * (the worker transport), and the response comes back with its body as base64.
  */
 export async function pageFetch(page: Page, handleName: string, path: string, init: RequestInit = {}): Promise<Response> {
-  const body = init.body === undefined || init.body === null ? undefined : Buffer.from(typeof init.body === 'string' ? init.body : (init.body as Uint8Array)).toString('base64');
+  const body =
+    init.body === undefined || init.body === null
+      ? undefined
+      : Buffer.from(typeof init.body === 'string' ? init.body : (init.body as Uint8Array)).toString('base64');
   const headers = Object.fromEntries(new Headers(init.headers).entries());
   const r: PageResponse = await page.evaluate(
     async ({ handleName, path, method, headers, body }) => {

@@ -45,8 +45,10 @@ const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
 const repo = tmpTree({ 'add_sub/config.pbtxt': CONFIG, 'add_sub/1/model.onnx': addSubModel() });
 /** A model whose initialize() takes 4 s. */
 const slowRepo = tmpTree({
-  'slow/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
-  'slow/1/model.js': 'export async function initialize() { await new Promise((r) => setTimeout(r, 4000)); }\nexport function execute(requests) { return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
+  'slow/config.pbtxt':
+    'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
+  'slow/1/model.js':
+    'export async function initialize() { await new Promise((r) => setTimeout(r, 4000)); }\nexport function execute(requests) { return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
 });
 let taken: Server & { port: number };
 beforeAll(async () => {
@@ -55,8 +57,16 @@ beforeAll(async () => {
 afterAll(() => close(taken));
 
 const runtimes = [
-  { name: 'Node (nereid serve)', skip: false, serve: (args: string[]) => run(process.execPath, [BIN, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', ...args]) },
-  { name: 'Deno (src/platform/deno/cli.ts)', skip: skipDeno, serve: (args: string[]) => run(DENO, [...DENO_RUN, DENO_CLI, '--model-repository', repo, '--http-address', '127.0.0.1', ...args], denoEnv()) },
+  {
+    name: 'Node (nereid serve)',
+    skip: false,
+    serve: (args: string[]) => run(process.execPath, [BIN, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', ...args]),
+  },
+  {
+    name: 'Deno (src/platform/deno/cli.ts)',
+    skip: skipDeno,
+    serve: (args: string[]) => run(DENO, [...DENO_RUN, DENO_CLI, '--model-repository', repo, '--http-address', '127.0.0.1', ...args], denoEnv()),
+  },
 ];
 
 describe.each(runtimes)('$name: a port in use', ({ skip, serve }) => {

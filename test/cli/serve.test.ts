@@ -36,7 +36,9 @@ describe('nereid CLI', () => {
     expect(bool.code).toBe(2);
     expect(runCli(['serve']).stderr.trim()).toBe('nereid: --model-repository must be specified');
     expect(runCli(['serve', '--model-repository', '/does/not/exist']).code).toBe(2);
-    expect(runCli(['serve', '--model-repository', '.', '--load-model', 'x']).stderr.trim()).toBe("nereid: Use of '--load-model' requires setting '--model-control-mode=explicit' as well.");
+    expect(runCli(['serve', '--model-repository', '.', '--load-model', 'x']).stderr.trim()).toBe(
+      "nereid: Use of '--load-model' requires setting '--model-control-mode=explicit' as well.",
+    );
   });
 
   it('exits 1 when a startup model fails (exit-on-error)', () => {
@@ -56,7 +58,12 @@ describe('nereid CLI', () => {
       const a = Array.from({ length: 16 }, (_, i) => i);
       const res = await fetch(`${srv.url}/v2/models/add_sub/infer`, {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: a }] }),
+        body: JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: a },
+          ],
+        }),
       });
       expect((await res.json()).outputs[0].data).toEqual(a.map((x) => x * 2));
     } finally {
@@ -73,7 +80,8 @@ describe('nereid CLI', () => {
       return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } }));
     }`;
     const repo = tmpTree({
-      'slow/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
+      'slow/config.pbtxt':
+        'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
       'slow/1/model.js': slow,
     });
     const srv = await startCli(['--model-repository', repo]);

@@ -18,8 +18,10 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1
 const repo = tmpTree({ 'add_sub/config.pbtxt': CONFIG, 'add_sub/1/model.onnx': addSubModel() });
 /** A model that takes 2.5 s per request, so a drain has something to wait for. */
 const slowRepo = tmpTree({
-  'slow/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
-  'slow/1/model.js': 'export async function execute(requests) { await new Promise((r) => setTimeout(r, 2500)); return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
+  'slow/config.pbtxt':
+    'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
+  'slow/1/model.js':
+    'export async function execute(requests) { await new Promise((r) => setTimeout(r, 2500)); return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
 });
 const FREE_PORTS = ['--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
 
@@ -92,7 +94,7 @@ async function stopsAccepting(url: string, withinMs: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const refused = await fetch(`${url}/v2/health/live`, { signal: AbortSignal.timeout(1000) }).then(
       () => false,
-      (e: unknown) => ((e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED'),
+      (e: unknown) => (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED',
     );
     if (refused) return true;
     await new Promise((r) => setTimeout(r, 100));

@@ -56,34 +56,70 @@ beforeAll(async () => {
 
 describe('nereid perf', () => {
   it('against a server that is not running', async () => {
-    await expectOneLine(['perf', '-m', 'm', '-u', `localhost:${port}`], `nereid perf: cannot connect to localhost:${port} (ECONNREFUSED): is the server running?`, 1);
-    await expectOneLine(['perf', '-m', 'm', '-u', `http://127.0.0.1:${port}`], `nereid perf: cannot connect to 127.0.0.1:${port} (ECONNREFUSED): is the server running?`, 1);
+    await expectOneLine(
+      ['perf', '-m', 'm', '-u', `localhost:${port}`],
+      `nereid perf: cannot connect to localhost:${port} (ECONNREFUSED): is the server running?`,
+      1,
+    );
+    await expectOneLine(
+      ['perf', '-m', 'm', '-u', `http://127.0.0.1:${port}`],
+      `nereid perf: cannot connect to 127.0.0.1:${port} (ECONNREFUSED): is the server running?`,
+      1,
+    );
   });
 
   it('a malformed -u', async () => {
     await expectOneLine(['perf', '-m', 'm', '-u', 'http://[::bad'], "nereid perf: invalid -u/--url 'http://[::bad': expected HOST:PORT or http://HOST:PORT", 2);
-    await expectOneLine(['perf', '-m', 'm', '-u', 'localhost:99999'], "nereid perf: invalid -u/--url 'localhost:99999': expected HOST:PORT or http://HOST:PORT", 2);
+    await expectOneLine(
+      ['perf', '-m', 'm', '-u', 'localhost:99999'],
+      "nereid perf: invalid -u/--url 'localhost:99999': expected HOST:PORT or http://HOST:PORT",
+      2,
+    );
   });
 
   it('an --input-data file that is missing, a directory, not JSON or without data', async () => {
     const u = ['-u', `127.0.0.1:${port}`];
-    await expectOneLine(['perf', '-m', 'm', ...u, '--input-data', join(dir, 'nope.json')], `nereid perf: cannot read --input-data '${join(dir, 'nope.json')}': no such file or directory (ENOENT)`, 1);
+    await expectOneLine(
+      ['perf', '-m', 'm', ...u, '--input-data', join(dir, 'nope.json')],
+      `nereid perf: cannot read --input-data '${join(dir, 'nope.json')}': no such file or directory (ENOENT)`,
+      1,
+    );
     await expectOneLine(['perf', '-m', 'm', ...u, '--input-data', dir], `nereid perf: cannot read --input-data '${dir}': is a directory (EISDIR)`, 1);
-    await expectOneLine(['perf', '-m', 'm', ...u, '--input-data', join(dir, 'not-json.json')], new RegExp(`^nereid perf: --input-data '${join(dir, 'not-json.json')}' is not valid JSON \\(.+\\)$`), 1);
-    await expectOneLine(['perf', '-m', 'm', ...u, '--input-data', join(dir, 'empty.json')], `nereid perf: --input-data '${join(dir, 'empty.json')}': input data file needs a non-empty "data" array`, 1);
+    await expectOneLine(
+      ['perf', '-m', 'm', ...u, '--input-data', join(dir, 'not-json.json')],
+      new RegExp(`^nereid perf: --input-data '${join(dir, 'not-json.json')}' is not valid JSON \\(.+\\)$`),
+      1,
+    );
+    await expectOneLine(
+      ['perf', '-m', 'm', ...u, '--input-data', join(dir, 'empty.json')],
+      `nereid perf: --input-data '${join(dir, 'empty.json')}': input data file needs a non-empty "data" array`,
+      1,
+    );
   });
 
   it('a -f report file that cannot be written is reported before measuring', async () => {
     const file = join(missing, 'out.csv');
-    await expectOneLine(['perf', '-m', 'm', '-u', `127.0.0.1:${port}`, '-f', file], `nereid perf: cannot write --latency-report-file '${file}': ${missing} is not a directory`, 1);
-    await expectOneLine(['perf', '-m', 'm', '-u', `127.0.0.1:${port}`, '-f', dir], `nereid perf: cannot write --latency-report-file '${dir}': it is a directory`, 1);
+    await expectOneLine(
+      ['perf', '-m', 'm', '-u', `127.0.0.1:${port}`, '-f', file],
+      `nereid perf: cannot write --latency-report-file '${file}': ${missing} is not a directory`,
+      1,
+    );
+    await expectOneLine(
+      ['perf', '-m', 'm', '-u', `127.0.0.1:${port}`, '-f', dir],
+      `nereid perf: cannot write --latency-report-file '${dir}': it is a directory`,
+      1,
+    );
   });
 });
 
 describe('nereid repo index', () => {
   it('an --output in a directory that does not exist', async () => {
     const out = join(missing, 'repository.json');
-    await expectOneLine(['repo', 'index', join(dir, 'models'), '--output', out], `nereid repo: cannot write --output '${out}': ${missing} is not a directory`, 1);
+    await expectOneLine(
+      ['repo', 'index', join(dir, 'models'), '--output', out],
+      `nereid repo: cannot write --output '${out}': ${missing} is not a directory`,
+      1,
+    );
   });
 
   it('a DIR that is a file', async () => {
@@ -94,8 +130,16 @@ describe('nereid repo index', () => {
 
 describe('nereid stress', () => {
   it('-u to a server that is not running, or malformed', async () => {
-    await expectOneLine(['stress', '-d', '1', '-u', `127.0.0.1:${port}`], `nereid stress: cannot connect to 127.0.0.1:${port} (ECONNREFUSED): is the server running?`, 1);
-    await expectOneLine(['stress', '-d', '1', '-u', 'http://[::bad'], "nereid stress: invalid -u/--url 'http://[::bad': expected HOST:PORT or http://HOST:PORT", 2);
+    await expectOneLine(
+      ['stress', '-d', '1', '-u', `127.0.0.1:${port}`],
+      `nereid stress: cannot connect to 127.0.0.1:${port} (ECONNREFUSED): is the server running?`,
+      1,
+    );
+    await expectOneLine(
+      ['stress', '-d', '1', '-u', 'http://[::bad'],
+      "nereid stress: invalid -u/--url 'http://[::bad': expected HOST:PORT or http://HOST:PORT",
+      2,
+    );
   });
 
   it('a --report file that cannot be written is reported before the run', async () => {
@@ -108,7 +152,15 @@ describe('nereid serve', () => {
   it('an --http-address or --metrics-address that does not resolve, before loading', async () => {
     writeFileSync(join(dir, 'models', 'm', 'config.pbtxt'), 'max_batch_size: 0\n');
     const args = ['serve', '--model-repository', join(dir, 'models'), '--http-port', '0', '--metrics-port', '0'];
-    await expectOneLine([...args, '--http-address', 'nereid-test.invalid'], /^nereid: --http-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/, 1);
-    await expectOneLine([...args, '--http-address', '127.0.0.1', '--metrics-address', 'nereid-test.invalid'], /^nereid: --metrics-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/, 1);
+    await expectOneLine(
+      [...args, '--http-address', 'nereid-test.invalid'],
+      /^nereid: --http-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/,
+      1,
+    );
+    await expectOneLine(
+      [...args, '--http-address', '127.0.0.1', '--metrics-address', 'nereid-test.invalid'],
+      /^nereid: --metrics-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/,
+      1,
+    );
   });
 });

@@ -32,7 +32,8 @@ export function contractRepository(): FileTree {
     'add_sub/1/model.onnx': addSubModel(),
     'simple_string/config.pbtxt': `name: "simple_string"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\n${IO16('TYPE_STRING')}`,
     'simple_string/1/model.onnx': stringAddSubModel(),
-    'classifier/config.pbtxt': 'max_batch_size: 8\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 5 ] label_filename: "labels.txt" }\n',
+    'classifier/config.pbtxt':
+      'max_batch_size: 8\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 5 ] label_filename: "labels.txt" }\n',
     'classifier/labels.txt': 'cat\ndog\nbird\nfish\nhorse\n',
     'classifier/1/model.onnx': classifierModel(),
   };
@@ -73,8 +74,14 @@ export function kserveContract(name: string, start: (repository: FileTree) => Pr
         name: 'add_sub',
         versions: ['1'],
         platform: 'onnxruntime_onnx',
-        inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'FP32', shape: [-1, 16] }],
-        outputs: [{ name: 'OUTPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'OUTPUT1', datatype: 'FP32', shape: [-1, 16] }],
+        inputs: [
+          { name: 'INPUT0', datatype: 'FP32', shape: [-1, 16] },
+          { name: 'INPUT1', datatype: 'FP32', shape: [-1, 16] },
+        ],
+        outputs: [
+          { name: 'OUTPUT0', datatype: 'FP32', shape: [-1, 16] },
+          { name: 'OUTPUT1', datatype: 'FP32', shape: [-1, 16] },
+        ],
       });
       expect((await t.fetch('/v2/models/add_sub/ready')).status).toBe(200);
       const config = await (await t.fetch('/v2/models/add_sub/config')).json();
@@ -89,27 +96,48 @@ export function kserveContract(name: string, start: (repository: FileTree) => Pr
     it('JSON inference', async () => {
       const res = await t.fetch('/v2/models/add_sub/infer', {
         method: 'POST',
-        body: JSON.stringify({ id: 'c1', inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: A }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B }] }),
+        body: JSON.stringify({
+          id: 'c1',
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: A },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B },
+          ],
+        }),
       });
       expect(res.status).toBe(200);
       const body = await res.json();
       expect(body).toMatchObject({ id: 'c1', model_name: 'add_sub', model_version: '1' });
-      close(body.outputs[0].data, A.map((a, i) => a + B[i]!));
-      close(body.outputs[1].data, A.map((a, i) => a - B[i]!));
+      close(
+        body.outputs[0].data,
+        A.map((a, i) => a + B[i]!),
+      );
+      close(
+        body.outputs[1].data,
+        A.map((a, i) => a - B[i]!),
+      );
     });
 
     it('binary inference', async () => {
       const a = Float32Array.from(A);
       const b = Float32Array.from(B);
-      const { body, headers } = buildRequest([
-        { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], bytes: new Uint8Array(a.buffer) },
-        { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], bytes: new Uint8Array(b.buffer) },
-      ], { parameters: { binary_data_output: true } });
+      const { body, headers } = buildRequest(
+        [
+          { name: 'INPUT0', datatype: 'FP32', shape: [1, 16], bytes: new Uint8Array(a.buffer) },
+          { name: 'INPUT1', datatype: 'FP32', shape: [1, 16], bytes: new Uint8Array(b.buffer) },
+        ],
+        { parameters: { binary_data_output: true } },
+      );
       const res = await t.fetch('/v2/models/add_sub/infer', { method: 'POST', body: body as BodyInit, headers });
       expect(res.status).toBe(200);
       const r = await readResponse(res);
-      close(f32(r.outputs.get('OUTPUT0')!.bytes!), A.map((x, i) => x + B[i]!));
-      close(f32(r.outputs.get('OUTPUT1')!.bytes!), A.map((x, i) => x - B[i]!));
+      close(
+        f32(r.outputs.get('OUTPUT0')!.bytes!),
+        A.map((x, i) => x + B[i]!),
+      );
+      close(
+        f32(r.outputs.get('OUTPUT1')!.bytes!),
+        A.map((x, i) => x - B[i]!),
+      );
     });
 
     it('BYTES tensors', async () => {
@@ -132,7 +160,10 @@ export function kserveContract(name: string, start: (repository: FileTree) => Pr
       const top = logits.map((l, j) => ({ l, j })).sort((p, q) => q.l - p.l)[0]!.j;
       const res = await t.fetch('/v2/models/classifier/infer', {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: x }], outputs: [{ name: 'OUTPUT0', parameters: { classification: 1 } }] }),
+        body: JSON.stringify({
+          inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: x }],
+          outputs: [{ name: 'OUTPUT0', parameters: { classification: 1 } }],
+        }),
       });
       const out = await res.json();
       const [, index, label] = out.outputs[0].data[0].split(':');
@@ -149,7 +180,12 @@ export function kserveContract(name: string, start: (repository: FileTree) => Pr
       expect((await bad.json()).error).toMatch(/^failed to parse the request JSON buffer/);
       const shape = await t.fetch('/v2/models/add_sub/infer', {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 15], datatype: 'FP32', data: A.slice(1) }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B }] }),
+        body: JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 15], datatype: 'FP32', data: A.slice(1) },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B },
+          ],
+        }),
       });
       expect(shape.status).toBe(400);
       expect((await shape.json()).error).toMatch(/unexpected shape for input 'INPUT0' for model 'add_sub'/);

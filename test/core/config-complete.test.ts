@@ -48,7 +48,12 @@ describe('completeBackendFields (backend detection, triton-model-config.md §1)'
   });
 
   it('fills the platform from backend onnxruntime and keeps explicit fields', () => {
-    expect(backendFields('backend: "onnxruntime"', 'm', [])).toEqual({ name: 'm', backend: 'onnxruntime', platform: 'onnxruntime_onnx', default_model_filename: 'model.onnx' });
+    expect(backendFields('backend: "onnxruntime"', 'm', [])).toEqual({
+      name: 'm',
+      backend: 'onnxruntime',
+      platform: 'onnxruntime_onnx',
+      default_model_filename: 'model.onnx',
+    });
     expect(backendFields('backend: "onnxruntime" default_model_filename: "net.onnx"', 'm', ['net.onnx'])).toMatchObject({ default_model_filename: 'net.onnx' });
   });
 
@@ -275,13 +280,22 @@ describe('validateConfig (§2 messages)', () => {
     ['input { name: "a" dims: [1] }', "model input 'a' must specify 'data_type' for m"],
     ['input { name: "a" data_type: TYPE_FP32 }', "model input 'a' must specify 'dims' for m"],
     ['input { name: "a" data_type: TYPE_FP32 dims: [0] }', "model input 'a' dimension must be integer >= 1, or -1 to indicate a variable-size dimension for m"],
-    ['input { name: "a" data_type: TYPE_FP32 dims: [4, -2] }', "model input 'a' dimension must be integer >= 1, or -1 to indicate a variable-size dimension for m"],
+    [
+      'input { name: "a" data_type: TYPE_FP32 dims: [4, -2] }',
+      "model input 'a' dimension must be integer >= 1, or -1 to indicate a variable-size dimension for m",
+    ],
     ['output { data_type: TYPE_FP32 dims: [1] }', "model output must specify 'name' for m"],
     ['output { name: "o" dims: [1] }', "model output 'o' must specify 'data_type' for m"],
     ['output { name: "o" data_type: TYPE_FP32 }', "model output 'o' must specify 'dims' for m"],
     ['output { name: "o" data_type: TYPE_FP32 dims: [2] reshape { shape: [3] } }', "model output 'o' has different size for dims and reshape for m"],
-    ['input { name: "a" data_type: TYPE_FP32 dims: [2] reshape { shape: [0] } }', "model input 'a' reshape dimensions must be integer >= 1, or -1 to indicate a variable-size dimension for m"],
-    ['output { name: "o" data_type: TYPE_FP32 dims: [1] reshape { shape: [] } }', "model output 'o' cannot have empty reshape for non-batching model as scalar tensors are not supported for m"],
+    [
+      'input { name: "a" data_type: TYPE_FP32 dims: [2] reshape { shape: [0] } }',
+      "model input 'a' reshape dimensions must be integer >= 1, or -1 to indicate a variable-size dimension for m",
+    ],
+    [
+      'output { name: "o" data_type: TYPE_FP32 dims: [1] reshape { shape: [] } }',
+      "model output 'o' cannot have empty reshape for non-batching model as scalar tensors are not supported for m",
+    ],
   ])('I/O: %s', (io, message) => {
     expect(err(base + io)).toEqual({ code: 'INVALID_ARG', message });
   });
@@ -301,7 +315,10 @@ describe('validateConfig (§2 messages)', () => {
     expect(db('preferred_batch_size: [0]')).toEqual({ code: 'INVALID_ARG', message: 'dynamic batching preferred size must be positive for m' });
     expect(db('preferred_batch_size: [2, 5]')).toEqual({ code: 'INVALID_ARG', message: 'dynamic batching preferred size must be <= max batch size for m' });
     expect(db('priority_levels: 3')).toEqual({ code: 'INVALID_ARG', message: 'default priority level must be in range [1, 3] for m' });
-    expect(db('priority_levels: 3 default_priority_level: 4')).toEqual({ code: 'INVALID_ARG', message: 'default priority level must be in range [1, 3] for m' });
+    expect(db('priority_levels: 3 default_priority_level: 4')).toEqual({
+      code: 'INVALID_ARG',
+      message: 'default priority level must be in range [1, 3] for m',
+    });
     const key = db('priority_levels: 3 default_priority_level: 1 priority_queue_policy { key: 4 value { } }');
     expect(key.code).toBe('INVALID_ARG');
     expect(key.message).toMatch(/priority.*\[1, 3\].* for m$/);

@@ -48,7 +48,18 @@ describe('configToJson: Triton /config JSON conventions', () => {
       parameters: {},
       model_warmup: [],
     });
-    for (const absent of ['version_policy', 'optimization', 'dynamic_batching', 'sequence_batching', 'ensemble_scheduling', 'model_operations', 'model_transaction_policy', 'model_repository_agents', 'response_cache', 'model_metrics']) {
+    for (const absent of [
+      'version_policy',
+      'optimization',
+      'dynamic_batching',
+      'sequence_batching',
+      'ensemble_scheduling',
+      'model_operations',
+      'model_transaction_policy',
+      'model_repository_agents',
+      'response_cache',
+      'model_metrics',
+    ]) {
       expect(absent in j, absent).toBe(false);
     }
   });
@@ -68,9 +79,26 @@ describe('configToJson: Triton /config JSON conventions', () => {
       'p',
     );
     expect(Object.keys(configToJson(c))).toEqual([
-      'name', 'platform', 'backend', 'runtime', 'version_policy', 'max_batch_size', 'input', 'output', 'batch_input', 'batch_output',
-      'optimization', 'dynamic_batching', 'instance_group', 'default_model_filename', 'cc_model_filenames', 'metric_tags', 'parameters',
-      'model_warmup', 'model_transaction_policy', 'response_cache',
+      'name',
+      'platform',
+      'backend',
+      'runtime',
+      'version_policy',
+      'max_batch_size',
+      'input',
+      'output',
+      'batch_input',
+      'batch_output',
+      'optimization',
+      'dynamic_batching',
+      'instance_group',
+      'default_model_filename',
+      'cc_model_filenames',
+      'metric_tags',
+      'parameters',
+      'model_warmup',
+      'model_transaction_policy',
+      'response_cache',
     ]);
   });
 
@@ -86,7 +114,16 @@ describe('configToJson: Triton /config JSON conventions', () => {
     const out = obj((j.output as unknown[])[0]);
     expect(Object.keys(out)).toEqual(['name', 'data_type', 'dims', 'reshape', 'label_filename', 'is_shape_tensor', 'is_non_linear_format_io']);
     expect(out.reshape).toEqual({ shape: [] });
-    expect(Object.keys(obj((j.instance_group as unknown[])[0]))).toEqual(['name', 'kind', 'count', 'gpus', 'secondary_devices', 'profile', 'passive', 'host_policy']);
+    expect(Object.keys(obj((j.instance_group as unknown[])[0]))).toEqual([
+      'name',
+      'kind',
+      'count',
+      'gpus',
+      'secondary_devices',
+      'profile',
+      'passive',
+      'host_policy',
+    ]);
     const sb = obj(j.sequence_batching);
     expect(Object.keys(sb)).toEqual(['oldest', 'max_sequence_idle_microseconds', 'control_input', 'state', 'iterative_sequence']);
     expect(sb.oldest).toEqual({ max_candidate_sequences: 2, preferred_batch_size: [], max_queue_delay_microseconds: 0, preserve_ordering: false });

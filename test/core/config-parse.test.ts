@@ -278,7 +278,10 @@ describe('parseConfigText: strictness (errors are INVALID_ARG)', () => {
 
   it('rejects unknown fields at top level and nested', () => {
     const a = caught(() => parseConfigText('name: "a"\nrate: 1', '/repo/m/config.pbtxt'));
-    expect(a).toEqual({ code: 'INVALID_ARG', message: expect.stringMatching(/^failed to read text proto from \/repo\/m\/config\.pbtxt: line 2, column 1: .*rate/) });
+    expect(a).toEqual({
+      code: 'INVALID_ARG',
+      message: expect.stringMatching(/^failed to read text proto from \/repo\/m\/config\.pbtxt: line 2, column 1: .*rate/),
+    });
     const b = caught(() => parseConfigText('input { name: "a" bogus: 1 }', '/repo/m/config.pbtxt'));
     expect(b.code).toBe('INVALID_ARG');
     expect(b.message).toMatch(/^failed to read text proto from \/repo\/m\/config\.pbtxt: line 1, column 19: .*bogus/);

@@ -233,7 +233,8 @@ describe('DynamicBatcher: priorities and queue policies', () => {
   });
 
   it('a request timeout overrides only when allowed and shorter than a non-zero default', async () => {
-    const mk = (allow: boolean, def: bigint) => setup({ defaultQueuePolicy: create(ModelQueuePolicySchema, { defaultTimeoutMicroseconds: def, allowTimeoutOverride: allow }) }, { maxBatchSize: 1 });
+    const mk = (allow: boolean, def: bigint) =>
+      setup({ defaultQueuePolicy: create(ModelQueuePolicySchema, { defaultTimeoutMicroseconds: def, allowTimeoutOverride: allow }) }, { maxBatchSize: 1 });
     const shorter = mk(true, 5000n);
     void shorter.batcher.enqueue(req('running'));
     await flush();

@@ -59,8 +59,20 @@ const FIXED: FixedCase[] = [
   { dt: 'UINT32', size: 4, ctor: 'Uint32Array', values: [0, 4294967295, 16909060], write: (v, o, x) => v.setUint32(o, x as number, true) },
   { dt: 'INT32', size: 4, ctor: 'Int32Array', values: [-2147483648, 2147483647, -3], write: (v, o, x) => v.setInt32(o, x as number, true) },
   { dt: 'FP32', size: 4, ctor: 'Float32Array', values: [1.5, -0.25, 3], write: (v, o, x) => v.setFloat32(o, x as number, true) },
-  { dt: 'UINT64', size: 8, ctor: 'BigUint64Array', values: [0n, 18446744073709551615n, 72623859790382856n], write: (v, o, x) => v.setBigUint64(o, x as bigint, true) },
-  { dt: 'INT64', size: 8, ctor: 'BigInt64Array', values: [-9223372036854775808n, 9223372036854775807n, -5n], write: (v, o, x) => v.setBigInt64(o, x as bigint, true) },
+  {
+    dt: 'UINT64',
+    size: 8,
+    ctor: 'BigUint64Array',
+    values: [0n, 18446744073709551615n, 72623859790382856n],
+    write: (v, o, x) => v.setBigUint64(o, x as bigint, true),
+  },
+  {
+    dt: 'INT64',
+    size: 8,
+    ctor: 'BigInt64Array',
+    values: [-9223372036854775808n, 9223372036854775807n, -5n],
+    write: (v, o, x) => v.setBigInt64(o, x as bigint, true),
+  },
   { dt: 'FP64', size: 8, ctor: 'Float64Array', values: [0.1, -1e300, 2.5], write: (v, o, x) => v.setFloat64(o, x as number, true) },
 ];
 
@@ -232,7 +244,18 @@ describe('decodeInferRequest: JSON data (§3.2)', () => {
   });
 
   it('accepts nested (row-major) and flat data', () => {
-    const nested = first(decodeJson(input({ datatype: 'INT32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] })));
+    const nested = first(
+      decodeJson(
+        input({
+          datatype: 'INT32',
+          shape: [2, 3],
+          data: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        }),
+      ),
+    );
     expect(nested.shape).toEqual([2, 3]);
     expect(values(nested)).toEqual([1, 2, 3, 4, 5, 6]);
     const flat = first(decodeJson(input({ datatype: 'INT32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] })));
@@ -247,8 +270,15 @@ describe('decodeInferRequest: JSON data (§3.2)', () => {
     expect(e.message).toMatch(/^Failed to parse 'data' field: shape does not match true shape/);
   });
 
-  it('element count higher than the shape: "Unable to parse \'data\': Shape does not match true shape of \'data\' field"', () => {
-    for (const data of [[1, 2, 3, 4, 5], [[1, 2], [3, 4], [5, 6]]]) {
+  it("element count higher than the shape: \"Unable to parse 'data': Shape does not match true shape of 'data' field\"", () => {
+    for (const data of [
+      [1, 2, 3, 4, 5],
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ]) {
       const e = caught(() => decodeJson(input({ datatype: 'FP32', shape: [2, 2], data })));
       expect(e.code).toBe('INVALID_ARG');
       expect(e.message).toMatch(/^Unable to parse 'data': Shape does not match true shape of 'data' field/);
@@ -297,7 +327,9 @@ describe('decodeInferRequest: JSON data (§3.2)', () => {
     });
 
     it('INT64 keeps full 64-bit precision from JSON (2^53 + 1, int64 max)', () => {
-      const i64 = first(decodeJson('{"inputs":[{"name":"I","datatype":"INT64","shape":[3],"data":[9007199254740993,-9223372036854775808,9223372036854775807]}]}'));
+      const i64 = first(
+        decodeJson('{"inputs":[{"name":"I","datatype":"INT64","shape":[3],"data":[9007199254740993,-9223372036854775808,9223372036854775807]}]}'),
+      );
       expect(values(i64)).toEqual([9007199254740993n, -9223372036854775808n, 9223372036854775807n]);
     });
 
@@ -364,12 +396,21 @@ describe('decodeInferRequest: JSON data (§3.2)', () => {
       // 2^31 * 2^31 = 2^62 elements fit in int64; 2^62 * 4 bytes do not.
       const e = caught(() => decodeJson(input({ datatype: 'FP32', shape: [2147483648, 2147483648], data: [] })));
       expect(e.code).toBe('INVALID_ARG');
-      expect(e.message).toMatch(/^byte size overflow for input 'I': element count \(4611686018427387904\) \* data type size \(4\) exceeds maximum allowed size/);
+      expect(e.message).toMatch(
+        /^byte size overflow for input 'I': element count \(4611686018427387904\) \* data type size \(4\) exceeds maximum allowed size/,
+      );
     });
   });
 
   it('rejects the same input name twice', () => {
-    const e = caught(() => decodeJson({ inputs: [{ name: 'I', datatype: 'FP32', shape: [1], data: [1] }, { name: 'I', datatype: 'FP32', shape: [1], data: [2] }] }));
+    const e = caught(() =>
+      decodeJson({
+        inputs: [
+          { name: 'I', datatype: 'FP32', shape: [1], data: [1] },
+          { name: 'I', datatype: 'FP32', shape: [1], data: [2] },
+        ],
+      }),
+    );
     expect(e.code).toBe('INVALID_ARG');
   });
 });
@@ -379,8 +420,28 @@ describe('decodeInferRequest: parameters (§3.4)', () => {
   const bad = (p: unknown) => caught(() => decodeJson({ parameters: p, inputs: [] }));
 
   it('accepts reserved keys with their types and forwards custom string/int/bool/double parameters', () => {
-    const r = decodeJson({ parameters: { sequence_id: 7, sequence_start: true, sequence_end: false, priority: 2, timeout: 100, binary_data_output: true, s: 'x', i: 3, b: false, d: 1.5 }, inputs: [] });
-    expect(r).toMatchObject({ sequence: { id: 7, start: true, end: false }, priority: 2, timeoutUs: 100, binaryOutput: true, parameters: { s: 'x', i: 3, b: false, d: 1.5 } });
+    const r = decodeJson({
+      parameters: {
+        sequence_id: 7,
+        sequence_start: true,
+        sequence_end: false,
+        priority: 2,
+        timeout: 100,
+        binary_data_output: true,
+        s: 'x',
+        i: 3,
+        b: false,
+        d: 1.5,
+      },
+      inputs: [],
+    });
+    expect(r).toMatchObject({
+      sequence: { id: 7, start: true, end: false },
+      priority: 2,
+      timeoutUs: 100,
+      binaryOutput: true,
+      parameters: { s: 'x', i: 3, b: false, d: 1.5 },
+    });
     expect(decodeJson({ parameters: { sequence_id: 'corr-1' }, inputs: [] })).toMatchObject({ sequence: { id: 'corr-1', start: false, end: false } });
     expect(decodeJson({ parameters: { sequence_end: true }, inputs: [] }).sequence).toEqual({ id: 0, start: false, end: true });
     expect(decodeJson({ parameters: { s: 'x' }, inputs: [] }).sequence).toBeUndefined();

@@ -21,7 +21,10 @@ function split(r: EncodedResponse): { json: string; bin: number[] } {
 
 describe('encodeInferResponse: JSON outputs (§3.3)', () => {
   it('prints FP32 as the double of the stored float, and NaN/Infinity/-Infinity bare', () => {
-    const r = encodeInferResponse(res([{ name: 'O', datatype: 'FP32', shape: [4], data: new Float32Array([0.1, NaN, Infinity, -Infinity]) }], { id: '42' }), never);
+    const r = encodeInferResponse(
+      res([{ name: 'O', datatype: 'FP32', shape: [4], data: new Float32Array([0.1, NaN, Infinity, -Infinity]) }], { id: '42' }),
+      never,
+    );
     expect(r.headerLength).toBeUndefined();
     expect(dec.decode(joinParts(r.parts))).toBe(
       '{"id":"42","model_name":"m","model_version":"1","outputs":[{"name":"O","datatype":"FP32","shape":[4],"data":[0.10000000149011612,NaN,Infinity,-Infinity]}]}',
@@ -30,7 +33,9 @@ describe('encodeInferResponse: JSON outputs (§3.3)', () => {
 
   it('prints BOOL as true/false and omits an empty id', () => {
     const r = encodeInferResponse(res([{ name: 'B', datatype: 'BOOL', shape: [1, 3], data: new Uint8Array([1, 0, 1]) }], { id: '' }), never);
-    expect(dec.decode(joinParts(r.parts))).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"B","datatype":"BOOL","shape":[1,3],"data":[true,false,true]}]}');
+    expect(dec.decode(joinParts(r.parts))).toBe(
+      '{"model_name":"m","model_version":"1","outputs":[{"name":"B","datatype":"BOOL","shape":[1,3],"data":[true,false,true]}]}',
+    );
   });
 
   it('prints INT64/UINT64 beyond 2^53 exactly', () => {
@@ -63,7 +68,9 @@ describe('encodeInferResponse: JSON outputs (§3.3)', () => {
 
   it('prints BYTES as JSON strings', () => {
     const r = encodeInferResponse(res([{ name: 'S', datatype: 'BYTES', shape: [3], data: [enc.encode('a"b'), enc.encode('é\n'), new Uint8Array(0)] }]), never);
-    expect(dec.decode(joinParts(r.parts))).toBe('{"model_name":"m","model_version":"1","outputs":[{"name":"S","datatype":"BYTES","shape":[3],"data":["a\\"b","é\\n",""]}]}');
+    expect(dec.decode(joinParts(r.parts))).toBe(
+      '{"model_name":"m","model_version":"1","outputs":[{"name":"S","datatype":"BYTES","shape":[3],"data":["a\\"b","é\\n",""]}]}',
+    );
   });
 
   it('includes response parameters only when present', () => {
@@ -107,9 +114,32 @@ describe('encodeInferResponse: binary outputs (§3.5)', () => {
     const { json, bin } = split(r);
     expect(json).toBe(expectedJson);
     expect(bin).toEqual([
-      1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, // A: 1, -2 (INT32 LE)
-      2, 0, 0, 0, 7, 8, 0, 0, 0, 0, // S: len 2 "\x07\x08", len 0
-      0, 0, 0, 0, 0, 0, 0xf0, 0x3f, // D: 1.0 (FP64 LE)
+      1,
+      0,
+      0,
+      0,
+      0xfe,
+      0xff,
+      0xff,
+      0xff, // A: 1, -2 (INT32 LE)
+      2,
+      0,
+      0,
+      0,
+      7,
+      8,
+      0,
+      0,
+      0,
+      0, // S: len 2 "\x07\x08", len 0
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0xf0,
+      0x3f, // D: 1.0 (FP64 LE)
     ]);
     expect(r.byteLength).toBe(r.headerLength! + 8 + 10 + 8);
     expect(r.parts.map((p) => p.byteLength)).toEqual([r.headerLength, 8, 10, 8]);
@@ -170,7 +200,13 @@ describe('binaryOutputs', () => {
   it("lets an output's binary_data override the request default", () => {
     const f = binaryOutputs([{ name: 'a', parameters: { binary_data: false } }, { name: 'b', parameters: { binary_data: true } }, { name: 'c' }], true);
     expect([f('a'), f('b'), f('c'), f('unlisted')]).toEqual([false, true, true, true]);
-    const g = binaryOutputs([{ name: 'b', parameters: { binary_data: true } }, { name: 'c', parameters: { classification: 2 } }], false);
+    const g = binaryOutputs(
+      [
+        { name: 'b', parameters: { binary_data: true } },
+        { name: 'c', parameters: { classification: 2 } },
+      ],
+      false,
+    );
     expect([g('b'), g('c'), g('d')]).toEqual([true, false, false]);
   });
 

@@ -32,10 +32,15 @@ describe('repository poller (core, on the injected clock)', () => {
     const errors: string[] = [];
     let calls = 0;
     const log = { error: (m: string) => errors.push(m), warn() {}, info() {}, verbose() {}, audit() {} };
-    const stop = startPoller(async () => {
-      calls++;
-      throw new Error('disk gone');
-    }, clock, 100, log);
+    const stop = startPoller(
+      async () => {
+        calls++;
+        throw new Error('disk gone');
+      },
+      clock,
+      100,
+      log,
+    );
     clock.advance(100);
     await flush();
     clock.advance(100);

@@ -223,7 +223,12 @@ describe('DynamicBatcher with dynamic_batching { } defaults', () => {
     const { scheduler, inst, stats } = setup(4);
     const pa = scheduler.enqueue(item('A', [[1, 1]]));
     const pb = scheduler.enqueue(item('B', [[2, 2]]));
-    const pc = scheduler.enqueue(item('C', [[3, 3], [4, 4]]));
+    const pc = scheduler.enqueue(
+      item('C', [
+        [3, 3],
+        [4, 4],
+      ]),
+    );
     const pd = scheduler.enqueue(item('D', [[5, 5]]));
     const pe = scheduler.enqueue(item('E', [[6, 6]]));
     expect(inst.calls.map((c) => c.tags)).toEqual([['A']]);
@@ -293,7 +298,12 @@ describe('DynamicBatcher with dynamic_batching { } defaults', () => {
     const { scheduler, inst } = setup(8, { merged: true });
     const pa = scheduler.enqueue(item('A', [[0, 1]]));
     const pb = scheduler.enqueue(item('B', [[1, 2]]));
-    const pc = scheduler.enqueue(item('C', [[3, 4], [5, 6]]));
+    const pc = scheduler.enqueue(
+      item('C', [
+        [3, 4],
+        [5, 6],
+      ]),
+    );
     const pd = scheduler.enqueue(item('D', [[7, 8]]));
     await drain(inst);
     expect(inst.calls.map((c) => c.tags)).toEqual([['A'], ['B', 'C', 'D']]);
@@ -488,11 +498,23 @@ describe('ModelVersion + DynamicBatcher statistics', () => {
     const scheduler = instanceScheduler({ instances: [inst], clock, stats, maxBatchSize: 8 });
     const mv = new ModelVersion({ id: { namespace: '', name: 'm' }, version: 1, config, labels: new Map(), instances: [inst], scheduler, stats, clock });
     const infer = (id: string, rows: number[][]) =>
-      mv.infer({ model: 'm', id, parameters: { tag: id }, inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flat()) }] });
+      mv.infer({
+        model: 'm',
+        id,
+        parameters: { tag: id },
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flat()) }],
+      });
 
     const pa = infer('A', [[1, 2]]);
-    const pb = infer('B', [[3, 4], [5, 6]]);
-    const pc = infer('C', [[7, 8], [9, 10], [11, 12]]);
+    const pb = infer('B', [
+      [3, 4],
+      [5, 6],
+    ]);
+    const pc = infer('C', [
+      [7, 8],
+      [9, 10],
+      [11, 12],
+    ]);
     await flush();
     clock.advance(3);
     await drain(inst);

@@ -58,7 +58,12 @@ class StatefulInstance implements BackendInstance {
     this.batches.push(seen);
     const results = seen.map((s, i) => {
       const out: Tensor = { datatype: 'INT32', shape: requests[i]!.inputs.get('IN')!.shape, data: Int32Array.of((s.start ? 0 : s.state) + s.input) };
-      return { outputs: new Map([['OUT', out], ['STATE_OUT', out]]) };
+      return {
+        outputs: new Map([
+          ['OUT', out],
+          ['STATE_OUT', out],
+        ]),
+      };
     });
     if (this.auto) return Promise.resolve({ results });
     return new Promise((resolve) => this.releases.push(() => resolve({ results })));
@@ -83,7 +88,10 @@ function setup(maxBatch: number, instances = 1, extra = '') {
 
 function req(id: number | string, value: number, flags: { start?: boolean; end?: boolean } = {}, extra: Partial<ScheduleItem> = {}, batch = 1): ScheduleItem {
   return {
-    exec: { inputs: new Map([['IN', { datatype: 'INT32', shape: batch > 1 ? [batch, 1] : [1, 1], data: new Int32Array(batch).fill(value) }]]), outputs: ['OUT'] },
+    exec: {
+      inputs: new Map([['IN', { datatype: 'INT32', shape: batch > 1 ? [batch, 1] : [1, 1], data: new Int32Array(batch).fill(value) }]]),
+      outputs: ['OUT'],
+    },
     batchSize: batch,
     id: `${id}:${value}`,
     sequence: { id, start: flags.start ?? false, end: flags.end ?? false },
@@ -96,12 +104,26 @@ const out = (r: ScheduledResult) => (r.result.outputs.get('OUT')!.data as Int32A
 describe('SequenceBatcher', () => {
   it('rejects what Triton rejects, with its messages', async () => {
     const { batcher } = setup(4);
-    expect(await rejected(batcher.enqueue(req(1, 1, { start: true }, {}, 2)))).toEqual({ code: 'INVALID_ARG', message: "inference request to model 'seq' must specify batch-size 1 due to requirements of sequence batcher" });
-    expect(await rejected(batcher.enqueue(req(0, 1, { start: true })))).toEqual({ code: 'INVALID_ARG', message: "inference request to model 'seq' must specify a non-zero or non-empty correlation ID" });
-    expect(await rejected(batcher.enqueue(req('', 1, { start: true })))).toEqual({ code: 'INVALID_ARG', message: "inference request to model 'seq' must specify a non-zero or non-empty correlation ID" });
-    expect(await rejected(batcher.enqueue(req(1001, 1)))).toEqual({ code: 'INVALID_ARG', message: "inference request for sequence 1001 to model 'seq' must specify the START flag on the first request of the sequence" });
+    expect(await rejected(batcher.enqueue(req(1, 1, { start: true }, {}, 2)))).toEqual({
+      code: 'INVALID_ARG',
+      message: "inference request to model 'seq' must specify batch-size 1 due to requirements of sequence batcher",
+    });
+    expect(await rejected(batcher.enqueue(req(0, 1, { start: true })))).toEqual({
+      code: 'INVALID_ARG',
+      message: "inference request to model 'seq' must specify a non-zero or non-empty correlation ID",
+    });
+    expect(await rejected(batcher.enqueue(req('', 1, { start: true })))).toEqual({
+      code: 'INVALID_ARG',
+      message: "inference request to model 'seq' must specify a non-zero or non-empty correlation ID",
+    });
+    expect(await rejected(batcher.enqueue(req(1001, 1)))).toEqual({
+      code: 'INVALID_ARG',
+      message: "inference request for sequence 1001 to model 'seq' must specify the START flag on the first request of the sequence",
+    });
     expect((await rejected(batcher.enqueue(req('x'.repeat(129), 1, { start: true })))).code).toBe('UNSUPPORTED');
-    expect((await rejected(batcher.enqueue(req('abc', 1, { start: true })))).message).toBe("sequence batching control 'CORRID' data-type is 'BYTES', but model 'seq' expects 'UINT64'");
+    expect((await rejected(batcher.enqueue(req('abc', 1, { start: true })))).message).toBe(
+      "sequence batching control 'CORRID' data-type is 'BYTES', but model 'seq' expects 'UINT64'",
+    );
   });
 
   it('feeds control tensors and carries implicit state through a sequence', async () => {
@@ -203,7 +225,10 @@ describe('SequenceBatcher', () => {
     const first = batcher.enqueue(req(9, 1, { start: true }));
     await flush();
     const stopped = batcher.stop();
-    expect(await rejected(batcher.enqueue(req(10, 1, { start: true })))).toEqual({ code: 'UNAVAILABLE', message: 'Server is stopping, scheduler for model has stopped accepting new inference requests' });
+    expect(await rejected(batcher.enqueue(req(10, 1, { start: true })))).toEqual({
+      code: 'UNAVAILABLE',
+      message: 'Server is stopping, scheduler for model has stopped accepting new inference requests',
+    });
     const cont = batcher.enqueue(req(9, 2, { end: true }));
     inst.release();
     await flush();
@@ -231,7 +256,10 @@ describe('SequenceBatcher', () => {
     expect(out(await first)).toBe(1);
     expect(out(await other)).toBe(10);
     // The cancelled END request never ran; sequence 5 ended and gave its slot to sequence 6.
-    expect(inst.batches.flat().map((s) => [s.corrid, s.input])).toEqual([[5n, 1], [6n, 10]]);
+    expect(inst.batches.flat().map((s) => [s.corrid, s.input])).toEqual([
+      [5n, 1],
+      [6n, 10],
+    ]);
     expect(stats.pending).toBe(0);
     expect(await rejected(batcher.enqueue(req(5, 3)))).toMatchObject({ code: 'INVALID_ARG' });
   });
@@ -255,7 +283,9 @@ describe('SequenceBatcher', () => {
 describe('correlation ids beyond 2^53', () => {
   it('are kept exact from the JSON request to the CORRID control', async () => {
     const { decodeInferRequest } = await import('../../src/core/codec/kserve-request.ts');
-    const body = new TextEncoder().encode('{"parameters":{"sequence_id":18446744073709551615,"sequence_start":true},"inputs":[{"name":"IN","shape":[1,1],"datatype":"INT32","data":[1]}]}');
+    const body = new TextEncoder().encode(
+      '{"parameters":{"sequence_id":18446744073709551615,"sequence_start":true},"inputs":[{"name":"IN","shape":[1,1],"datatype":"INT32","data":[1]}]}',
+    );
     const r = decodeInferRequest(body, { model: 'seq' });
     expect(r.sequence?.id).toBe(18446744073709551615n);
     const { inst, batcher } = setup(0);

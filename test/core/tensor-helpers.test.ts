@@ -18,8 +18,20 @@ import { caught } from './helpers.ts';
 describe('datatype.ts', () => {
   it('knows the element size of every datatype', () => {
     const sizes: Record<DataType, number> = {
-      BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2,
-      UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8, BYTES: 0,
+      BOOL: 1,
+      UINT8: 1,
+      INT8: 1,
+      UINT16: 2,
+      INT16: 2,
+      FP16: 2,
+      BF16: 2,
+      UINT32: 4,
+      INT32: 4,
+      FP32: 4,
+      UINT64: 8,
+      INT64: 8,
+      FP64: 8,
+      BYTES: 0,
     };
     for (const [dt, size] of Object.entries(sizes)) expect(byteSize(dt as DataType), dt).toBe(size);
   });
@@ -102,7 +114,15 @@ describe('shape.ts', () => {
 
 describe('json.ts', () => {
   it('flattens nested data row-major and flags overflow past the limit', () => {
-    expect(flattenJsonData([[1, 2], [3, [4]]], 4)).toEqual({ values: [1, 2, 3, 4], overflow: false });
+    expect(
+      flattenJsonData(
+        [
+          [1, 2],
+          [3, [4]],
+        ],
+        4,
+      ),
+    ).toEqual({ values: [1, 2, 3, 4], overflow: false });
     expect(flattenJsonData([1, 2, 3], 2).overflow).toBe(true);
     expect(flattenJsonData([], 0)).toEqual({ values: [], overflow: false });
   });

@@ -17,8 +17,16 @@ export function contractFiles(): Record<string, string | Uint8Array> {
   };
 }
 
-const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code);
-const failure = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }));
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string }) => e.code,
+  );
+const failure = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+  );
 
 /** What a driver's storage can hold, declared by each caller: a case a driver cannot run is reported as skipped, by name. */
 export interface ContractFeatures {
@@ -111,14 +119,20 @@ export function driverContract(name: string, make: () => Promise<RepositoryDrive
           code: 'INTERNAL',
           message: `cannot read '${join(dir, 'model.onnx')}': '${dir}' is a symbolic link to '${links.missingDir}', which does not exist`,
         });
-        expect(await failure(d().list('broken/2'))).toEqual({ code: 'INTERNAL', message: `cannot list '${dir}': it is a symbolic link to '${links.missingDir}', which does not exist` });
+        expect(await failure(d().list('broken/2'))).toEqual({
+          code: 'INTERNAL',
+          message: `cannot list '${dir}': it is a symbolic link to '${links.missingDir}', which does not exist`,
+        });
         expect(await code(d().read('broken/1/absent.onnx'))).toBe('NOT_FOUND');
       });
 
       it('a repository root that is a dangling link (a modelcar not yet started) says so', async () => {
         const root = join(links.root, 'broken', '2');
         const r = (features.symlinks as (root: string) => RepositoryDriver)(root);
-        expect(await failure(r.list(''))).toEqual({ code: 'INTERNAL', message: `cannot list '${root}': it is a symbolic link to '${links.missingDir}', which does not exist` });
+        expect(await failure(r.list(''))).toEqual({
+          code: 'INTERNAL',
+          message: `cannot list '${root}': it is a symbolic link to '${links.missingDir}', which does not exist`,
+        });
         expect(await r.stat('')).toBeNull();
       });
 

@@ -10,7 +10,11 @@ import { tmpTree } from '../helpers/tmp.ts';
  * `followLinks: false`, the driver of the private directory where `file:` overrides are written:
  * a link planted in it is never followed, for reading or for writing.
  */
-const failure = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }));
+const failure = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+  );
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A private directory `dir` holding `a/1/model.onnx`, with links to `outside` planted in it. */
@@ -50,7 +54,11 @@ function refusesLinks(make: (dir: string) => RepositoryDriver) {
     const refused = (verb: string, p: string) => `cannot ${verb} '${join(dir, p)}': it leads through a symbolic link, and links are not followed in '${dir}'`;
     expect((await d.list('a/1')).sort((x, y) => (x.name < y.name ? -1 : 1))).toEqual([
       { name: 'model.onnx', kind: 'file' },
-      { name: 'victim.txt', kind: 'file', broken: `cannot read '${join(dir, 'a', '1', 'victim.txt')}': it is a symbolic link, and links are not followed in '${dir}'` },
+      {
+        name: 'victim.txt',
+        kind: 'file',
+        broken: `cannot read '${join(dir, 'a', '1', 'victim.txt')}': it is a symbolic link, and links are not followed in '${dir}'`,
+      },
     ]);
     expect(await failure(d.read('a/1/victim.txt'))).toEqual({ code: 'INTERNAL', message: refused('read', 'a/1/victim.txt') });
     expect(await failure(d.read('trap/victim.txt'))).toEqual({ code: 'INTERNAL', message: refused('read', 'trap/victim.txt') });
@@ -80,7 +88,9 @@ describe('overrideStore(): where the Node server writes file: overrides', () => 
     const parent = tmpTree();
     const a = await overrideStore(parent);
     const b = await overrideStore(parent);
-    const dirs = readdirSync(parent).map((n) => join(parent, n)).sort();
+    const dirs = readdirSync(parent)
+      .map((n) => join(parent, n))
+      .sort();
     expect(dirs).toHaveLength(2);
     expect(dirs.every((p) => /nereid-override-/.test(p))).toBe(true);
     const dir = a.localPath!('')!;

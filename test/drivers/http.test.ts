@@ -11,7 +11,8 @@ import { addSubModel } from '../../src/tools/onnx/models.ts';
 import { tmpTree, writeTree } from '../helpers/tmp.ts';
 
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-const CFG = 'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n';
+const CFG =
+  'max_batch_size: 8\ninput [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\noutput [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]\n';
 
 let server: ExampleServer;
 const root = tmpTree({ 'a/config.pbtxt': CFG, 'a/1/model.onnx': addSubModel(), 'big/1/weights.bin': new Uint8Array(1 << 20).fill(3) });
@@ -54,7 +55,10 @@ describe('http repository driver', () => {
     writeFileSync(join(dir, 'm/1/model.onnx'), 'two');
     const s = await startExampleServer({ port: 0, models: dir, build: false, index: false, quiet: true });
     try {
-      await expect(http({ base: `${s.url}models/` }).read('m/1/model.onnx')).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('does not match the sha256') });
+      await expect(http({ base: `${s.url}models/` }).read('m/1/model.onnx')).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining('does not match the sha256'),
+      });
     } finally {
       await s.close();
     }
@@ -86,7 +90,11 @@ describe('POLL against the http driver (Node core, onnxruntime-node)', () => {
   beforeAll(async () => {
     writeRepositoryIndex(dir);
     repo = await startExampleServer({ port: 0, models: dir, build: false, index: false, quiet: true });
-    s = await createServer({ modelRepositories: [{ driver: http({ base: `${repo.url}models/` }), namespace: 'web' }], controlMode: 'poll', cuda: { available: false, deviceCount: 0, reason: 'tests' } });
+    s = await createServer({
+      modelRepositories: [{ driver: http({ base: `${repo.url}models/` }), namespace: 'web' }],
+      controlMode: 'poll',
+      cuda: { available: false, deviceCount: 0, reason: 'tests' },
+    });
     await s.start();
   });
   afterAll(async () => {

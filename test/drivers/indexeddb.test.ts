@@ -23,7 +23,13 @@ function remote(files: Record<string, string>) {
       guard();
       const s = await m.stat(p);
       if (s?.kind !== 'file') return s;
-      return { kind: 'file', size: s.size, etag: createHash('sha256').update(await m.read(p)).digest('hex') };
+      return {
+        kind: 'file',
+        size: s.size,
+        etag: createHash('sha256')
+          .update(await m.read(p))
+          .digest('hex'),
+      };
     },
     async read(p) {
       guard();

@@ -42,7 +42,44 @@ output [ { name: "B" data_type: TYPE_FP32 dims: [ 4 ] } ]
 ensemble_scheduling { step [ { model_name: "m" model_version: -1 input_map { key: "INPUT0" value: "A" } output_map { key: "OUTPUT0" value: "B" } } ] }`,
 ];
 
-const TOKENS = ['{', '}', '[', ']', ':', ',', ';', '"', "'", '<', '>', '-1', '0x10', '1e9', '99999999999999999999', 'TYPE_FP32', 'KIND_GPU', 'true', 'nan', 'inf', 'name', 'dims', 'input', 'output', '#', '\n', '\\', 'max_batch_size: -4', 'dims: [ 0 ]', 'reshape: { shape: [ ] }', 'preferred_batch_size: [ 99 ]', 'kind: KIND_GPU gpus: [ 7 ]', 'dynamic_batching { }', 'sequence_batching { }', 'platform: "ensemble"', 'version_policy: { latest { num_versions: 0 } }'];
+const TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  ';',
+  '"',
+  "'",
+  '<',
+  '>',
+  '-1',
+  '0x10',
+  '1e9',
+  '99999999999999999999',
+  'TYPE_FP32',
+  'KIND_GPU',
+  'true',
+  'nan',
+  'inf',
+  'name',
+  'dims',
+  'input',
+  'output',
+  '#',
+  '\n',
+  '\\',
+  'max_batch_size: -4',
+  'dims: [ 0 ]',
+  'reshape: { shape: [ ] }',
+  'preferred_batch_size: [ 99 ]',
+  'kind: KIND_GPU gpus: [ 7 ]',
+  'dynamic_batching { }',
+  'sequence_batching { }',
+  'platform: "ensemble"',
+  'version_policy: { latest { num_versions: 0 } }',
+];
 
 function mutate(text: string, rand: () => number): string {
   let s = text;

@@ -23,7 +23,8 @@ beforeAll(async () => {
     'add_sub/1/model.onnx': addSubModel(),
     'strings/config.pbtxt': `max_batch_size: 8\n${IO('TYPE_STRING')}`,
     'strings/1/model.onnx': stringAddSubModel(),
-    'echo/config.pbtxt': 'backend: "js"\nmax_batch_size: 8\ninput { name: "INPUT0" data_type: TYPE_STRING dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_STRING dims: [ -1 ] }\n',
+    'echo/config.pbtxt':
+      'backend: "js"\nmax_batch_size: 8\ninput { name: "INPUT0" data_type: TYPE_STRING dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_STRING dims: [ -1 ] }\n',
     'echo/1/model.js': 'export function execute(rs) { return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }',
   });
   t = await startServer({ modelRepositories: [repo] }, { maxInputSize: MAX_INPUT });
@@ -35,12 +36,61 @@ const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 const enc = new TextEncoder();
 
-const WEIRD: unknown[] = [null, true, false, 0, -1, 1.5, -0, 1e308, -1e308, 2 ** 53 + 1, '', 'x', '\u0000', '💥', [], {}, [[[]]], { a: 1 }, [1, 'a', null], 'FP32', 'BYTES', '../etc/passwd', '%2F..%2F'];
-const DTYPES = ['BOOL', 'UINT8', 'INT8', 'INT16', 'UINT16', 'INT32', 'UINT32', 'INT64', 'UINT64', 'FP16', 'BF16', 'FP32', 'FP64', 'BYTES', 'STRING', 'fp32', ''];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  -0,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  '',
+  'x',
+  '\u0000',
+  '💥',
+  [],
+  {},
+  [[[]]],
+  { a: 1 },
+  [1, 'a', null],
+  'FP32',
+  'BYTES',
+  '../etc/passwd',
+  '%2F..%2F',
+];
+const DTYPES = [
+  'BOOL',
+  'UINT8',
+  'INT8',
+  'INT16',
+  'UINT16',
+  'INT32',
+  'UINT32',
+  'INT64',
+  'UINT64',
+  'FP16',
+  'BF16',
+  'FP32',
+  'FP64',
+  'BYTES',
+  'STRING',
+  'fp32',
+  '',
+];
 
 function validRequest(): Record<string, unknown> {
   const x = Array.from({ length: 16 }, () => rand() * 10);
-  return { id: 'f', inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }], outputs: [{ name: 'OUTPUT0' }] };
+  return {
+    id: 'f',
+    inputs: [
+      { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+      { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+    ],
+    outputs: [{ name: 'OUTPUT0' }],
+  };
 }
 
 function mutate(value: unknown, depth = 0): unknown {
@@ -57,7 +107,9 @@ function mutate(value: unknown, depth = 0): unknown {
       if (rand() < 0.25) out[k] = mutate(out[k], depth + 1);
       else if (rand() < 0.05) delete out[k];
     }
-    if (rand() < 0.1) out[pick(['parameters', 'binary_data_size', 'shared_memory_region', 'classification', 'triton_x', 'sequence_id', 'priority', 'timeout', 'data'])] = pick(WEIRD);
+    if (rand() < 0.1)
+      out[pick(['parameters', 'binary_data_size', 'shared_memory_region', 'classification', 'triton_x', 'sequence_id', 'priority', 'timeout', 'data'])] =
+        pick(WEIRD);
     return out;
   }
   return rand() < 0.5 ? pick(WEIRD) : value;
@@ -78,7 +130,11 @@ function hostile(): { path: string; init: RequestInit; kind: string } {
     }
     case 2: {
       const depth = 50 + int(2000);
-      return { path, init: post(`{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"FP32","data":${'['.repeat(depth)}1${']'.repeat(depth)}}]}`), kind: 'deeply nested data' };
+      return {
+        path,
+        init: post(`{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"FP32","data":${'['.repeat(depth)}1${']'.repeat(depth)}}]}`),
+        kind: 'deeply nested data',
+      };
     }
     case 3: {
       const dims = Array.from({ length: 1 + int(4) }, () => pick([0, 1, 16, -1, 2 ** 31, 2 ** 53, 1e300, 3.5, 2 ** 62]));
@@ -88,7 +144,16 @@ function hostile(): { path: string; init: RequestInit; kind: string } {
     }
     case 4: {
       const r = validRequest();
-      const head = enc.encode(JSON.stringify({ inputs: (r.inputs as Record<string, unknown>[]).map((i) => ({ name: i.name, shape: i.shape, datatype: pick(DTYPES), parameters: { binary_data_size: pick([0, 1, 63, 64, 65, 128, -5, 2 ** 40]) } })) }));
+      const head = enc.encode(
+        JSON.stringify({
+          inputs: (r.inputs as Record<string, unknown>[]).map((i) => ({
+            name: i.name,
+            shape: i.shape,
+            datatype: pick(DTYPES),
+            parameters: { binary_data_size: pick([0, 1, 63, 64, 65, 128, -5, 2 ** 40]) },
+          })),
+        }),
+      );
       const tail = new Uint8Array(int(200));
       const body = new Uint8Array(head.length + tail.length);
       body.set(head);
@@ -109,19 +174,39 @@ function hostile(): { path: string; init: RequestInit; kind: string } {
       const len = tensor.length;
       const name = pick(['strings', 'echo']);
       const shape = name === 'echo' ? [1, 16] : [1, 16];
-      const head = enc.encode(JSON.stringify({ inputs: [{ name: 'INPUT0', shape, datatype: 'BYTES', parameters: { binary_data_size: len } }, ...(name === 'strings' ? [{ name: 'INPUT1', shape, datatype: 'BYTES', data: Array.from({ length: 16 }, () => '1') }] : [])] }));
+      const head = enc.encode(
+        JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape, datatype: 'BYTES', parameters: { binary_data_size: len } },
+            ...(name === 'strings' ? [{ name: 'INPUT1', shape, datatype: 'BYTES', data: Array.from({ length: 16 }, () => '1') }] : []),
+          ],
+        }),
+      );
       const body = new Uint8Array(head.length + len);
       body.set(head);
       body.set(tensor, head.length);
-      return { path: `/v2/models/${name}/infer`, init: { method: 'POST', body, headers: { 'inference-header-content-length': String(head.length) } }, kind: 'invalid UTF-8 in BYTES' };
+      return {
+        path: `/v2/models/${name}/infer`,
+        init: { method: 'POST', body, headers: { 'inference-header-content-length': String(head.length) } },
+        kind: 'invalid UTF-8 in BYTES',
+      };
     }
     case 7: {
       const n = 1000 + int(20000);
-      return { path, init: post({ inputs: Array.from({ length: n }, (_, i) => ({ name: `IN${i}`, shape: [1], datatype: 'FP32', data: [1] })) }), kind: 'enormous number of inputs' };
+      return {
+        path,
+        init: post({ inputs: Array.from({ length: n }, (_, i) => ({ name: `IN${i}`, shape: [1], datatype: 'FP32', data: [1] })) }),
+        kind: 'enormous number of inputs',
+      };
     }
     case 8: {
       const r = validRequest();
-      r.parameters = Object.fromEntries(Array.from({ length: int(50) }, (_, i) => [`${pick(['x', 'triton_', 'sequence_', 'priority', 'binary_data_output', 'timeout', 'headers'])}${i}`, pick(WEIRD)]));
+      r.parameters = Object.fromEntries(
+        Array.from({ length: int(50) }, (_, i) => [
+          `${pick(['x', 'triton_', 'sequence_', 'priority', 'binary_data_output', 'timeout', 'headers'])}${i}`,
+          pick(WEIRD),
+        ]),
+      );
       return { path, init: post(r), kind: 'unknown parameters' };
     }
     default:
@@ -148,7 +233,15 @@ describe('HTTP fuzzing (seeded, bounded)', () => {
     }
     expect((await t.request('/v2/health/ready')).status).toBe(200);
     const x = Array.from({ length: 16 }, (_, i) => i);
-    const ok = await t.request('/v2/models/add_sub/infer', post({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] }));
+    const ok = await t.request(
+      '/v2/models/add_sub/infer',
+      post({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+        ],
+      }),
+    );
     expect((await ok.json()).outputs[0].data).toEqual(x.map((v) => 2 * v));
     globalThis.gc?.();
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(200 * 1024 * 1024);
@@ -158,7 +251,11 @@ describe('HTTP fuzzing (seeded, bounded)', () => {
   }, 120_000);
 
   it('a body over --http-max-input-size is refused whatever it contains', async () => {
-    const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: new Uint8Array(MAX_INPUT + 1), headers: { 'content-length': String(MAX_INPUT + 1) } });
+    const res = await t.request('/v2/models/add_sub/infer', {
+      method: 'POST',
+      body: new Uint8Array(MAX_INPUT + 1),
+      headers: { 'content-length': String(MAX_INPUT + 1) },
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -19,7 +19,9 @@ export interface CliServer {
 
 /** Starts `nereid serve ARGS --http-port 0` and waits for its "listening" line. */
 export function startCli(args: string[], timeoutMs = 30_000): Promise<CliServer> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return new Promise((resolveStart, reject) => {

@@ -69,7 +69,10 @@ export function rendererPort(port: MessagePortMainStandIn): RendererPort {
   return {
     postMessage(message, transfer = []) {
       const i = transfer.findIndex((t) => typeof (t as { postMessage?: unknown }).postMessage !== 'function');
-      if (i >= 0) throw new Error(`transfer entry ${i} is not a port: Electron delivers such a message to the MessagePortMain without its data (electron/electron#34905)`);
+      if (i >= 0)
+        throw new Error(
+          `transfer entry ${i} is not a port: Electron delivers such a message to the MessagePortMain without its data (electron/electron#34905)`,
+        );
       if (transfer.length > 0) throw new Error('rendererPort: transferring ports is not modelled');
       port.inner.postMessage(message);
     },

@@ -8,7 +8,10 @@ export interface TestServer {
 }
 
 /** A started Node server (real onnxruntime-node, real repository on disk), reached in-process. */
-export async function startServer(opts: Partial<NodeServerOptions> & { modelRepositories: NodeServerOptions['modelRepositories'] }, http: { maxInputSize?: number } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: Partial<NodeServerOptions> & { modelRepositories: NodeServerOptions['modelRepositories'] },
+  http: { maxInputSize?: number } = {},
+): Promise<TestServer> {
   const server = await createServer({ cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2, ...opts });
   await server.start();
   const app = createHttpApp(server, http);

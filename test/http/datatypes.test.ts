@@ -28,16 +28,41 @@ const CASES: Case[] = [
   { wire: 'BOOL', onnx: 'bool', json: [true, false, false, true], bytes: new Uint8Array([1, 0, 0, 1]) },
   { wire: 'UINT8', onnx: 'uint8', json: [0, 1, 200, 255], bytes: new Uint8Array([0, 1, 200, 255]) },
   { wire: 'UINT16', onnx: 'uint16', json: [0, 1, 40000, 65535], bytes: le(2, [0, 1, 40000, 65535], (d, o, v: number) => d.setUint16(o, v, true)) },
-  { wire: 'UINT32', onnx: 'uint32', json: [0, 7, 3000000000, 4294967295], bytes: le(4, [0, 7, 3000000000, 4294967295], (d, o, v: number) => d.setUint32(o, v, true)) },
-  { wire: 'UINT64', onnx: 'uint64', json: [0, 1, 2 ** 40, 2 ** 53 - 1], bytes: le(8, [0n, 1n, 2n ** 40n, 2n ** 53n - 1n], (d, o, v: bigint) => d.setBigUint64(o, v, true)) },
+  {
+    wire: 'UINT32',
+    onnx: 'uint32',
+    json: [0, 7, 3000000000, 4294967295],
+    bytes: le(4, [0, 7, 3000000000, 4294967295], (d, o, v: number) => d.setUint32(o, v, true)),
+  },
+  {
+    wire: 'UINT64',
+    onnx: 'uint64',
+    json: [0, 1, 2 ** 40, 2 ** 53 - 1],
+    bytes: le(8, [0n, 1n, 2n ** 40n, 2n ** 53n - 1n], (d, o, v: bigint) => d.setBigUint64(o, v, true)),
+  },
   { wire: 'INT8', onnx: 'int8', json: [-128, -1, 0, 127], bytes: le(1, [-128, -1, 0, 127], (d, o, v: number) => d.setInt8(o, v)) },
   { wire: 'INT16', onnx: 'int16', json: [-32768, -2, 3, 32767], bytes: le(2, [-32768, -2, 3, 32767], (d, o, v: number) => d.setInt16(o, v, true)) },
-  { wire: 'INT32', onnx: 'int32', json: [-2147483648, -5, 6, 2147483647], bytes: le(4, [-2147483648, -5, 6, 2147483647], (d, o, v: number) => d.setInt32(o, v, true)) },
-  { wire: 'INT64', onnx: 'int64', json: [-(2 ** 53) + 1, -3, 4, 2 ** 53 - 1], bytes: le(8, [-(2n ** 53n) + 1n, -3n, 4n, 2n ** 53n - 1n], (d, o, v: bigint) => d.setBigInt64(o, v, true)) },
+  {
+    wire: 'INT32',
+    onnx: 'int32',
+    json: [-2147483648, -5, 6, 2147483647],
+    bytes: le(4, [-2147483648, -5, 6, 2147483647], (d, o, v: number) => d.setInt32(o, v, true)),
+  },
+  {
+    wire: 'INT64',
+    onnx: 'int64',
+    json: [-(2 ** 53) + 1, -3, 4, 2 ** 53 - 1],
+    bytes: le(8, [-(2n ** 53n) + 1n, -3n, 4n, 2n ** 53n - 1n], (d, o, v: bigint) => d.setBigInt64(o, v, true)),
+  },
   // FP16 bit patterns of 1.0, -2.0, 0.5, 65504 (max half).
   { wire: 'FP16', onnx: 'float16', bytes: le(2, [0x3c00, 0xc000, 0x3800, 0x7bff], (d, o, v: number) => d.setUint16(o, v, true)) },
   { wire: 'FP32', onnx: 'float32', json: [1.5, -0.25, 3e38, 0], bytes: le(4, [1.5, -0.25, 3e38, 0], (d, o, v: number) => d.setFloat32(o, v, true)) },
-  { wire: 'FP64', onnx: 'float64', json: [Math.PI, -1e300, 5e-324, 0], bytes: le(8, [Math.PI, -1e300, 5e-324, 0], (d, o, v: number) => d.setFloat64(o, v, true)) },
+  {
+    wire: 'FP64',
+    onnx: 'float64',
+    json: [Math.PI, -1e300, 5e-324, 0],
+    bytes: le(8, [Math.PI, -1e300, 5e-324, 0], (d, o, v: number) => d.setFloat64(o, v, true)),
+  },
   { wire: 'BYTES', onnx: 'string', json: ['', 'a', 'héllo', 'x y z'], bytes: bytesElements(['', 'a', 'héllo', 'x y z']) },
 ];
 

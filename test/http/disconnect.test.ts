@@ -12,8 +12,10 @@ let http: RunningServer;
 beforeAll(async () => {
   const repo = tmpTree({
     // One instance, 400 ms per request: a second request has to queue behind the first.
-    'slow/config.pbtxt': 'backend: "js"\nmax_batch_size: 0\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 1 kind: KIND_CPU }\n',
-    'slow/1/model.js': 'export async function execute(rs) { await new Promise((r) => setTimeout(r, 400)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
+    'slow/config.pbtxt':
+      'backend: "js"\nmax_batch_size: 0\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 1 kind: KIND_CPU }\n',
+    'slow/1/model.js':
+      'export async function execute(rs) { await new Promise((r) => setTimeout(r, 400)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
   });
   server = await createServer({ modelRepositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests' } });
   await server.start();

@@ -53,8 +53,14 @@ describe('health, metadata and config (NONE mode)', () => {
       name: 'add_sub',
       versions: ['3'],
       platform: 'onnxruntime_onnx',
-      inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'FP32', shape: [-1, 16] }],
-      outputs: [{ name: 'OUTPUT0', datatype: 'FP32', shape: [-1, 16] }, { name: 'OUTPUT1', datatype: 'FP32', shape: [-1, 16] }],
+      inputs: [
+        { name: 'INPUT0', datatype: 'FP32', shape: [-1, 16] },
+        { name: 'INPUT1', datatype: 'FP32', shape: [-1, 16] },
+      ],
+      outputs: [
+        { name: 'OUTPUT0', datatype: 'FP32', shape: [-1, 16] },
+        { name: 'OUTPUT1', datatype: 'FP32', shape: [-1, 16] },
+      ],
       parameters: { execution_provider: 'cpu' },
     });
     expect((await (await t.request('/v2/models/versions_all')).json()).versions).toEqual(['1', '2']);
@@ -71,21 +77,50 @@ describe('health, metadata and config (NONE mode)', () => {
 
   it('a model without config is auto-completed, as Triton shows it', async () => {
     const c = await (await t.request('/v2/models/auto/config')).json();
-    expect(Object.keys(c).slice(0, 12)).toEqual(['name', 'platform', 'backend', 'runtime', 'version_policy', 'max_batch_size', 'input', 'output', 'batch_input', 'batch_output', 'optimization', 'dynamic_batching']);
+    expect(Object.keys(c).slice(0, 12)).toEqual([
+      'name',
+      'platform',
+      'backend',
+      'runtime',
+      'version_policy',
+      'max_batch_size',
+      'input',
+      'output',
+      'batch_input',
+      'batch_output',
+      'optimization',
+      'dynamic_batching',
+    ]);
     expect(c).toMatchObject({
       name: 'auto',
       platform: 'onnxruntime_onnx',
       backend: 'onnxruntime',
       version_policy: { latest: { num_versions: 1 } },
       max_batch_size: 4,
-      dynamic_batching: { preferred_batch_size: [4], max_queue_delay_microseconds: 0, preserve_ordering: false, priority_levels: 0, default_priority_level: 0, priority_queue_policy: {} },
+      dynamic_batching: {
+        preferred_batch_size: [4],
+        max_queue_delay_microseconds: 0,
+        preserve_ordering: false,
+        priority_levels: 0,
+        default_priority_level: 0,
+        priority_queue_policy: {},
+      },
       instance_group: [{ name: 'auto', kind: 'KIND_CPU', count: 2, gpus: [], secondary_devices: [], profile: [], passive: false, host_policy: '' }],
       default_model_filename: 'model.onnx',
       optimization: { input_pinned_memory: { enable: true }, output_pinned_memory: { enable: true } },
     });
     const names = c.input.map((i: { name: string }) => i.name).sort();
     expect(names).toEqual(['INPUT0', 'INPUT1']);
-    expect(c.input[0]).toEqual({ name: c.input[0].name, data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: [4], is_shape_tensor: false, allow_ragged_batch: false, optional: false, is_non_linear_format_io: false });
+    expect(c.input[0]).toEqual({
+      name: c.input[0].name,
+      data_type: 'TYPE_FP32',
+      format: 'FORMAT_NONE',
+      dims: [4],
+      is_shape_tensor: false,
+      allow_ragged_batch: false,
+      optional: false,
+      is_non_linear_format_io: false,
+    });
     const fixed = await (await t.request('/v2/models/fixed/config')).json();
     expect(fixed.max_batch_size).toBe(0);
     expect(fixed.dynamic_batching).toBeUndefined();
@@ -124,8 +159,17 @@ describe('strict readiness and exit-on-error', () => {
     expect((await t.request('/v2/health/live')).status).toBe(200);
     expect((await t.request('/v2/health/ready')).status).toBe(400);
     const index = await (await t.request('/v2/repository/index', post({}))).json();
-    expect(index[0]).toEqual({ name: 'badmodel', version: '1', state: 'UNAVAILABLE', reason: expect.stringMatching(/^Invalid argument: onnxruntime could not create a session for model 'badmodel'/) });
-    expect(index[1]).toEqual({ name: 'broken', state: 'UNAVAILABLE', reason: expect.stringMatching(/^Invalid argument: failed to read text proto from .*broken\/config\.pbtxt: line 3, column 1: /) });
+    expect(index[0]).toEqual({
+      name: 'badmodel',
+      version: '1',
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(/^Invalid argument: onnxruntime could not create a session for model 'badmodel'/),
+    });
+    expect(index[1]).toEqual({
+      name: 'broken',
+      state: 'UNAVAILABLE',
+      reason: expect.stringMatching(/^Invalid argument: failed to read text proto from .*broken\/config\.pbtxt: line 3, column 1: /),
+    });
     expect(index[2]).toEqual({ name: 'good', version: '1', state: 'READY' });
     const ready = await (await t.request('/v2/repository/index', post({ ready: true }))).json();
     expect(ready).toEqual([{ name: 'good', version: '1', state: 'READY' }]);
@@ -196,7 +240,9 @@ describe('EXPLICIT mode: load and unload through the repository API', () => {
     for (let i = 0; i < 2; i++) {
       const res = await t.request('/v2/repository/models/broken/load', { method: 'POST' });
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toMatch(/^load failed for model 'broken': version 1 is at UNAVAILABLE state: Invalid argument: onnxruntime could not create a session/);
+      expect((await res.json()).error).toMatch(
+        /^load failed for model 'broken': version 1 is at UNAVAILABLE state: Invalid argument: onnxruntime could not create a session/,
+      );
     }
     expect((await t.request('/v2/health/ready')).status).toBe(400);
     const missing = await t.request('/v2/repository/models/missing/load', { method: 'POST' });
@@ -206,10 +252,17 @@ describe('EXPLICIT mode: load and unload through the repository API', () => {
 
   it('file: overrides load a new model from uploaded files, outside the repository', async () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('nereid-override-')).length;
-    const config = JSON.stringify({ backend: 'onnxruntime', max_batch_size: 0, input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }], output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }] });
+    const config = JSON.stringify({
+      backend: 'onnxruntime',
+      max_batch_size: 0,
+      input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+      output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+    });
     const res = await t.request('/v2/repository/models/uploaded/load', post({ parameters: { config, 'file:5/model.onnx': b64(identityModel('int32', [2])) } }));
     expect(res.status).toBe(200);
-    const out = await (await t.request('/v2/models/uploaded/infer', post({ inputs: [{ name: 'INPUT0', shape: [2], datatype: 'INT32', data: [7, -7] }] }))).json();
+    const out = await (
+      await t.request('/v2/models/uploaded/infer', post({ inputs: [{ name: 'INPUT0', shape: [2], datatype: 'INT32', data: [7, -7] }] }))
+    ).json();
     expect(out).toMatchObject({ model_name: 'uploaded', model_version: '5', outputs: [{ name: 'OUTPUT0', data: [7, -7] }] });
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('nereid-override-')).length).toBe(before + 1);
     expect((await t.request('/v2/repository/models/uploaded/unload', { method: 'POST' })).status).toBe(200);

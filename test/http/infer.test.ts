@@ -36,7 +36,8 @@ beforeAll(async () => {
     'classifier/labels.txt': 'cat\ndog\nbird\nfish\nhorse\n',
     'classifier/1/model.onnx': (await import('../../src/tools/onnx/models.ts')).classifierModel(),
     // A single-input model for raw binary requests: FP32 [-1, 4] identity, batching.
-    'raw_identity/config.pbtxt': 'max_batch_size: 4\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\n',
+    'raw_identity/config.pbtxt':
+      'max_batch_size: 4\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\n',
     'raw_identity/1/model.onnx': identityModel('float32', ['batch', 4]),
   });
   t = await startServer({ modelRepositories: [repo] });
@@ -70,12 +71,15 @@ describe('JSON inference', () => {
   });
 
   it('accepts nested data and prints FP32 values at double precision like Triton', async () => {
-    const res = await t.request('/v2/models/add_sub/infer', post({
-      inputs: [
-        { name: 'INPUT0', shape: [2, 16], datatype: 'FP32', data: [range(16, () => 0.1), range(16, () => 0)] },
-        { name: 'INPUT1', shape: [2, 16], datatype: 'FP32', data: range(32, () => 0) },
-      ],
-    }));
+    const res = await t.request(
+      '/v2/models/add_sub/infer',
+      post({
+        inputs: [
+          { name: 'INPUT0', shape: [2, 16], datatype: 'FP32', data: [range(16, () => 0.1), range(16, () => 0)] },
+          { name: 'INPUT1', shape: [2, 16], datatype: 'FP32', data: range(32, () => 0) },
+        ],
+      }),
+    );
     const body = await res.json();
     expect(body.outputs[0].shape).toEqual([2, 16]);
     expect(body.outputs[0].data.slice(0, 2)).toEqual([Math.fround(0.1), Math.fround(0.1)]);
@@ -96,7 +100,12 @@ describe('JSON inference', () => {
 
   it('binary_data_output makes every output binary unless an output says otherwise', async () => {
     const a = range(16);
-    const res = await t.request('/v2/models/add_sub/infer', post(addSubJson(a, a, { parameters: { binary_data_output: true }, outputs: [{ name: 'OUTPUT0' }, { name: 'OUTPUT1', parameters: { binary_data: false } }] })));
+    const res = await t.request(
+      '/v2/models/add_sub/infer',
+      post(
+        addSubJson(a, a, { parameters: { binary_data_output: true }, outputs: [{ name: 'OUTPUT0' }, { name: 'OUTPUT1', parameters: { binary_data: false } }] }),
+      ),
+    );
     const r = await readResponse(res);
     expect(f32(r.outputs.get('OUTPUT0')!.bytes!)).toEqual(a.map((x) => 2 * x));
     expect(r.outputs.get('OUTPUT1')!.data).toEqual(range(16, () => 0));
@@ -108,10 +117,13 @@ describe('binary inference (tritonclient-style requests)', () => {
   it('sends binary inputs and receives binary outputs', async () => {
     const a = Float32Array.from(range(32, (i) => i / 4));
     const b = Float32Array.from(range(32, (i) => 100 - i));
-    const { body, headers } = buildRequest([
-      { name: 'INPUT0', datatype: 'FP32', shape: [2, 16], bytes: asBytes(a) },
-      { name: 'INPUT1', datatype: 'FP32', shape: [2, 16], bytes: asBytes(b) },
-    ], { parameters: { binary_data_output: true } });
+    const { body, headers } = buildRequest(
+      [
+        { name: 'INPUT0', datatype: 'FP32', shape: [2, 16], bytes: asBytes(a) },
+        { name: 'INPUT1', datatype: 'FP32', shape: [2, 16], bytes: asBytes(b) },
+      ],
+      { parameters: { binary_data_output: true } },
+    );
     const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: body as BodyInit, headers });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('inference-header-content-length'))).toBeGreaterThan(0);
@@ -124,10 +136,13 @@ describe('binary inference (tritonclient-style requests)', () => {
   it('BYTES tensors in binary and JSON form', async () => {
     const a = range(16, (i) => String(i * 7));
     const b = range(16, (i) => String(-i));
-    const { body, headers } = buildRequest([
-      { name: 'INPUT0', datatype: 'BYTES', shape: [1, 16], bytes: bytesElements(a) },
-      { name: 'INPUT1', datatype: 'BYTES', shape: [1, 16], data: b },
-    ], { outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1' }] });
+    const { body, headers } = buildRequest(
+      [
+        { name: 'INPUT0', datatype: 'BYTES', shape: [1, 16], bytes: bytesElements(a) },
+        { name: 'INPUT1', datatype: 'BYTES', shape: [1, 16], data: b },
+      ],
+      { outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1' }] },
+    );
     const res = await t.request('/v2/models/simple_string/infer', { method: 'POST', body: body as BodyInit, headers });
     const r = await readResponse(res);
     const sum = range(16, (i) => String(i * 7 - i));
@@ -139,22 +154,33 @@ describe('binary inference (tritonclient-style requests)', () => {
 
   it('raw binary request: the whole body is the single input, outputs come back binary', async () => {
     const x = Float32Array.from([1.5, -2, 3.25, 4]);
-    const res = await t.request('/v2/models/raw_identity/infer', { method: 'POST', body: asBytes(x) as BodyInit, headers: { 'inference-header-content-length': '0' } });
+    const res = await t.request('/v2/models/raw_identity/infer', {
+      method: 'POST',
+      body: asBytes(x) as BodyInit,
+      headers: { 'inference-header-content-length': '0' },
+    });
     expect(res.status).toBe(200);
     const r = await readResponse(res);
     expect(r.outputs.get('OUTPUT0')!.shape).toEqual([1, 4]);
     expect(f32(r.outputs.get('OUTPUT0')!.bytes!)).toEqual([1.5, -2, 3.25, 4]);
   });
 
-  it('raw binary request to a model with two inputs is rejected with Triton\'s message', async () => {
+  it("raw binary request to a model with two inputs is rejected with Triton's message", async () => {
     const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: new Uint8Array(64), headers: { 'inference-header-content-length': '0' } });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe("[request id: <id_unknown>] Raw request must only have 1 input (found 1) to be deduced but got 2 inputs in 'add_sub' model configuration");
+    expect((await res.json()).error).toBe(
+      "[request id: <id_unknown>] Raw request must only have 1 input (found 1) to be deduced but got 2 inputs in 'add_sub' model configuration",
+    );
   });
 
   it('accepts a gzip-compressed request body and compresses responses of 1 KiB or more on request', async () => {
     const a = range(8 * 16, (i) => i / 3);
-    const big = { inputs: [{ name: 'INPUT0', shape: [8, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [8, 16], datatype: 'FP32', data: a }] };
+    const big = {
+      inputs: [
+        { name: 'INPUT0', shape: [8, 16], datatype: 'FP32', data: a },
+        { name: 'INPUT1', shape: [8, 16], datatype: 'FP32', data: a },
+      ],
+    };
     const raw = new TextEncoder().encode(JSON.stringify(big));
     const gz = new Uint8Array(await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
     const res = await t.request('/v2/models/add_sub/infer', { method: 'POST', body: gz, headers: { 'content-encoding': 'gzip', 'accept-encoding': 'gzip' } });
@@ -177,11 +203,16 @@ describe('classification extension', () => {
     const exps = logits.map((l) => Math.exp(l - max));
     const probs = exps.map((e) => e / exps.reduce((s, v) => s + v, 0));
     const labels = ['cat', 'dog', 'bird', 'fish', 'horse'];
-    const order = range(5).sort((p, q) => probs[q]! - probs[p]!).slice(0, 3);
-    const res = await t.request('/v2/models/classifier/infer', post({
-      inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: x }],
-      outputs: [{ name: 'OUTPUT0', parameters: { classification: 3 } }],
-    }));
+    const order = range(5)
+      .sort((p, q) => probs[q]! - probs[p]!)
+      .slice(0, 3);
+    const res = await t.request(
+      '/v2/models/classifier/infer',
+      post({
+        inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: x }],
+        outputs: [{ name: 'OUTPUT0', parameters: { classification: 3 } }],
+      }),
+    );
     const body = await res.json();
     expect(body.outputs[0]).toMatchObject({ name: 'OUTPUT0', datatype: 'BYTES', shape: [1, 3] });
     const got = (body.outputs[0].data as string[]).map((s) => s.split(':'));

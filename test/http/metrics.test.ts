@@ -33,7 +33,8 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
     const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/);
     expect(m, `bad sample line: ${line}`).not.toBeNull();
     const labels: Record<string, string> = {};
-    for (const l of (m![3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    for (const l of (m![3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     const name = m![1]!;
     const family = name.replace(/_(bucket|sum|count)$/, '');
     expect(types.has(name) || types.get(family) === 'histogram', `sample before its TYPE: ${name}`).toBe(true);
@@ -44,7 +45,12 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
 }
 
 const X = Array.from({ length: 16 }, (_, i) => i);
-const body = { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X }] };
+const body = {
+  inputs: [
+    { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X },
+    { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X },
+  ],
+};
 const CONFIG = `max_batch_size: 8
 input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 16 ] } ]
@@ -53,7 +59,13 @@ dynamic_batching { }
 
 let t: TestServer;
 beforeAll(async () => {
-  const root = tmpTree({ 'a/m/config.pbtxt': CONFIG, 'a/m/1/model.onnx': addSubModel(), 'b/m/config.pbtxt': CONFIG, 'b/m/1/model.onnx': addSubModel(), 'b/broken/config.pbtxt': 'x {' });
+  const root = tmpTree({
+    'a/m/config.pbtxt': CONFIG,
+    'a/m/1/model.onnx': addSubModel(),
+    'b/m/config.pbtxt': CONFIG,
+    'b/m/1/model.onnx': addSubModel(),
+    'b/broken/config.pbtxt': 'x {',
+  });
   t = await startServer({ modelRepositories: [`${root}/a`, `${root}/b`], namespacing: true, exitOnError: false });
 });
 afterAll(() => t.stop());
@@ -66,7 +78,8 @@ describe('GET /metrics', () => {
     const res = await createMetricsApp(t.server).request('/metrics');
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const { samples, types } = parseExposition(await res.text());
-    const get = (name: string, labels: Record<string, string>) => samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    const get = (name: string, labels: Record<string, string>) =>
+      samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
     const a = { model: 'm', version: '1', namespace: 'a' };
     const b = { model: 'm', version: '1', namespace: 'b' };
     expect(get('nv_inference_request_success', a).map((s) => s.value)).toEqual([5]);
@@ -75,7 +88,13 @@ describe('GET /metrics', () => {
     expect(get('nv_inference_count', a).map((s) => s.value)).toEqual([5]);
     expect(get('nv_inference_exec_count', a)[0]!.value).toBeGreaterThanOrEqual(1);
     expect(get('nv_inference_pending_request_count', a).map((s) => s.value)).toEqual([0]);
-    for (const n of ['nv_inference_request_duration_us', 'nv_inference_queue_duration_us', 'nv_inference_compute_input_duration_us', 'nv_inference_compute_infer_duration_us', 'nv_inference_compute_output_duration_us']) {
+    for (const n of [
+      'nv_inference_request_duration_us',
+      'nv_inference_queue_duration_us',
+      'nv_inference_compute_input_duration_us',
+      'nv_inference_compute_infer_duration_us',
+      'nv_inference_compute_output_duration_us',
+    ]) {
       expect(types.get(n), n).toBe('counter');
       expect(get(n, a)).toHaveLength(1);
     }

@@ -19,7 +19,11 @@ const lines: { line: string; level: LogLevel }[] = [];
 const logger = (verbose: number, format: 'default' | 'json' = 'json') => createLogger({ verbose, format, write: (line, level) => lines.push({ line, level }) });
 
 beforeAll(async () => {
-  repo = tmpTree({ 'add_sub/config.pbtxt': `${CONFIG}version_policy: { all { } }\n`, 'add_sub/1/model.onnx': addSubModel(), 'add_sub/2/model.onnx': addSubModel() });
+  repo = tmpTree({
+    'add_sub/config.pbtxt': `${CONFIG}version_policy: { all { } }\n`,
+    'add_sub/1/model.onnx': addSubModel(),
+    'add_sub/2/model.onnx': addSubModel(),
+  });
   server = await createServer({ modelRepositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2 });
   await server.start();
 });
@@ -35,12 +39,14 @@ async function verboseLines(log: ReturnType<typeof logger>, requests: [string, R
 
 describe('--log-verbose 1: one line per request', () => {
   it('model, the version that served, status and duration for each request', async () => {
-    const out = (await verboseLines(logger(1), [
-      ['/v2/models/add_sub/infer', INFER],
-      ['/v2/models/add_sub/versions/1/infer', INFER],
-      ['/v2/models/nope/infer', INFER],
-      ['/v2/health/ready'],
-    ])).map((l) => JSON.parse(l));
+    const out = (
+      await verboseLines(logger(1), [
+        ['/v2/models/add_sub/infer', INFER],
+        ['/v2/models/add_sub/versions/1/infer', INFER],
+        ['/v2/models/nope/infer', INFER],
+        ['/v2/health/ready'],
+      ])
+    ).map((l) => JSON.parse(l));
     expect(out).toHaveLength(4);
     for (const l of out) {
       expect(l.level).toBe('verbose');

@@ -14,7 +14,12 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1
 `;
 const SLOW = `export async function execute(rs) { await new Promise((r) => setTimeout(r, 400)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }`;
 const X = Array.from({ length: 16 }, (_, i) => i);
-const body = { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X }] };
+const body = {
+  inputs: [
+    { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X },
+    { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X },
+  ],
+};
 
 let server: InferenceServer;
 let repo: string;
@@ -22,7 +27,8 @@ beforeAll(async () => {
   repo = tmpTree({
     'm/config.pbtxt': CONFIG,
     'm/1/model.onnx': addSubModel(),
-    'slow/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 4 kind: KIND_CPU }\n',
+    'slow/config.pbtxt':
+      'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 4 kind: KIND_CPU }\n',
     'slow/1/model.js': SLOW,
   });
   server = await createServer({ modelRepositories: [repo], controlMode: 'explicit', startupModels: ['*'], cuda: { available: false, deviceCount: 0 } });
@@ -31,8 +37,12 @@ beforeAll(async () => {
 afterAll(() => server.stop(1000));
 
 describe('--http-restricted-api', () => {
-  it('parses Triton\'s syntax and refuses unknown categories', () => {
-    expect(parseRestriction('model-repository,health:Admin-Key=s3cret')).toEqual({ categories: ['model-repository', 'health'], header: 'admin-key', value: 's3cret' });
+  it("parses Triton's syntax and refuses unknown categories", () => {
+    expect(parseRestriction('model-repository,health:Admin-Key=s3cret')).toEqual({
+      categories: ['model-repository', 'health'],
+      header: 'admin-key',
+      value: 's3cret',
+    });
     expect(() => parseRestriction('models:k=v')).toThrow(/unknown category 'models'/);
     expect(() => parseRestriction('health')).toThrow(/expected CATEGORY/);
   });
@@ -72,7 +82,10 @@ describe('CORS', () => {
     const a = await off.request('/v2/models/m', { headers: { origin: 'https://app.example' } });
     expect(a.headers.get('access-control-allow-origin')).toBeNull();
     const on = createHttpApp(server, { corsOrigin: ['https://app.example'] });
-    const pre = await on.request('/v2/models/m/infer', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'inference-header-content-length' } });
+    const pre = await on.request('/v2/models/m/infer', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'inference-header-content-length' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const res = await on.request('/v2/models/m/infer', post(body, { origin: 'https://app.example' }));
@@ -103,12 +116,25 @@ describe('audit log', () => {
     const entries: AuditEntry[] = [];
     const app = createHttpApp(server, { audit: (e) => entries.push(e) });
     await app.request('/v2/repository/models/m/unload', { method: 'POST', headers: { 'x-forwarded-for': '10.1.2.3' } });
-    await app.request('/v2/repository/models/m/load', post({ parameters: { config: JSON.stringify({ max_batch_size: 4 }) } }, { 'x-forwarded-for': '10.1.2.3' }));
+    await app.request(
+      '/v2/repository/models/m/load',
+      post({ parameters: { config: JSON.stringify({ max_batch_size: 4 }) } }, { 'x-forwarded-for': '10.1.2.3' }),
+    );
     await app.request('/v2/repository/models/missing/load', { method: 'POST' });
     expect(entries).toEqual([
       { time: expect.any(String), action: 'unload', model: 'm', versions: [], config_override: false, files: 0, source: '10.1.2.3', status: 200, result: 'ok' },
       { time: expect.any(String), action: 'load', model: 'm', versions: ['1'], config_override: true, files: 0, source: '10.1.2.3', status: 200, result: 'ok' },
-      { time: expect.any(String), action: 'load', model: 'missing', versions: [], config_override: false, files: 0, source: undefined, status: 404, result: expect.stringMatching(/^failed to load 'missing'/) },
+      {
+        time: expect.any(String),
+        action: 'load',
+        model: 'missing',
+        versions: [],
+        config_override: false,
+        files: 0,
+        source: undefined,
+        status: 404,
+        result: expect.stringMatching(/^failed to load 'missing'/),
+      },
     ]);
     expect(Date.parse(entries[0]!.time)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -117,7 +143,10 @@ describe('audit log', () => {
     const srv = await startCli(['--model-repository', repo, '--model-control-mode', 'explicit', '--http-max-header-size', '4096']);
     try {
       expect((await fetch(`${srv.url}/v2/repository/models/m/load`, { method: 'POST' })).status).toBe(200);
-      const line = srv.output().split('\n').find((l) => l.startsWith('{"audit":true'));
+      const line = srv
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{"audit":true'));
       expect(JSON.parse(line!)).toMatchObject({ audit: true, action: 'load', model: 'm', versions: ['1'], status: 200, result: 'ok', source: '127.0.0.1' });
       const big = await fetch(`${srv.url}/v2/health/live`, { headers: { 'x-filler': 'x'.repeat(8000) } });
       expect(big.status).toBe(431);

@@ -59,7 +59,13 @@ describe('extensions Nereid does not implement', () => {
   });
 
   it("paths Triton's router does not match stay 404 Not Found", async () => {
-    for (const path of ['/v2/systemsharedmemory/region/r0/bogus', '/v2/systemsharedmemory', '/v2/models/add_sub/versions/1/trace/setting', '/v2/models/add_sub/versions/x/generate', '/v2/tracing']) {
+    for (const path of [
+      '/v2/systemsharedmemory/region/r0/bogus',
+      '/v2/systemsharedmemory',
+      '/v2/models/add_sub/versions/1/trace/setting',
+      '/v2/models/add_sub/versions/x/generate',
+      '/v2/tracing',
+    ]) {
       const res = await t.request(path);
       expect(res.status, path).toBe(404);
       expect(await res.json()).toEqual({ error: 'Not Found' });

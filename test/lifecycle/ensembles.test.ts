@@ -40,21 +40,29 @@ const repoFiles = () => ({
   'identity/1/model.onnx': identityModel('float32', ['batch', 4]),
   'pipeline/config.pbtxt': PIPELINE,
   'pipeline/1/.keep': '',
-  'cyclic/config.pbtxt': PIPELINE.replace('input_map { key: "INPUT1" value: "B" }', 'input_map { key: "INPUT1" value: "TWO_B" }').replace('input_map { key: "INPUT0" value: "S" } output_map', 'input_map { key: "INPUT0" value: "B" } output_map'),
+  'cyclic/config.pbtxt': PIPELINE.replace('input_map { key: "INPUT1" value: "B" }', 'input_map { key: "INPUT1" value: "TWO_B" }').replace(
+    'input_map { key: "INPUT0" value: "S" } output_map',
+    'input_map { key: "INPUT0" value: "B" } output_map',
+  ),
   'cyclic/1/.keep': '',
   'unused/config.pbtxt': PIPELINE.replace('input [ { name: "A"', 'input [ { name: "C" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "A"'),
   'unused/1/.keep': '',
   'missing_step/config.pbtxt': PIPELINE.replaceAll('"identity"', '"nowhere"'),
   'missing_step/1/.keep': '',
-  'picky/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
-  'picky/1/model.js': 'export function execute(rs) { return rs.map((r) => { if (r.inputs.INPUT0.data[0] < 0) throw new Error("negative input"); return { outputs: { OUTPUT0: r.inputs.INPUT0 } }; }); }',
+  'picky/config.pbtxt':
+    'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n',
+  'picky/1/model.js':
+    'export function execute(rs) { return rs.map((r) => { if (r.inputs.INPUT0.data[0] < 0) throw new Error("negative input"); return { outputs: { OUTPUT0: r.inputs.INPUT0 } }; }); }',
   'fragile/config.pbtxt': `platform: "ensemble"
 input { name: "X" data_type: TYPE_INT32 dims: [ 1 ] }
 output { name: "Y" data_type: TYPE_INT32 dims: [ 1 ] }
 ensemble_scheduling { step { model_name: "picky" model_version: -1 input_map { key: "INPUT0" value: "X" } output_map { key: "OUTPUT0" value: "Y" } } }
 `,
   'fragile/1/.keep': '',
-  'wrong_type/config.pbtxt': PIPELINE.replace('input [ { name: "A" data_type: TYPE_FP32', 'input [ { name: "A" data_type: TYPE_INT32').replace('wrong', 'wrong'),
+  'wrong_type/config.pbtxt': PIPELINE.replace('input [ { name: "A" data_type: TYPE_FP32', 'input [ { name: "A" data_type: TYPE_INT32').replace(
+    'wrong',
+    'wrong',
+  ),
   'wrong_type/1/.keep': '',
   'too_big/config.pbtxt': PIPELINE.replace('max_batch_size: 8', 'max_batch_size: 16'),
   'too_big/1/.keep': '',
@@ -82,7 +90,15 @@ describe('ensembles (EXPLICIT mode)', () => {
       expect(await index(t)).toEqual(['add_sub', 'identity', 'pipeline']);
       const A = [1, 2, 3, 4];
       const B = [10, -20, 0.5, 8];
-      const res = await t.request('/v2/models/pipeline/infer', post({ inputs: [{ name: 'A', shape: [1, 4], datatype: 'FP32', data: A }, { name: 'B', shape: [1, 4], datatype: 'FP32', data: B }] }));
+      const res = await t.request(
+        '/v2/models/pipeline/infer',
+        post({
+          inputs: [
+            { name: 'A', shape: [1, 4], datatype: 'FP32', data: A },
+            { name: 'B', shape: [1, 4], datatype: 'FP32', data: B },
+          ],
+        }),
+      );
       const body = await res.json();
       expect(res.status).toBe(200);
       const out = Object.fromEntries(body.outputs.map((o: { name: string; data: number[] }) => [o.name, o.data]));
@@ -130,8 +146,12 @@ describe('ensembles (EXPLICIT mode)', () => {
   it('checks data types, shapes, names and batch sizes against the composing models', () =>
     withServer(async (t) => {
       const err = async (m: string) => (await (await load(t, m)).json()).error as string;
-      expect(await err('wrong_type')).toMatch(/in ensemble wrong_type, ensemble tensor A: inconsistent data type: TYPE_INT32 is inferred from model wrong_type while TYPE_FP32 is inferred from model add_sub/);
-      expect(await err('too_big')).toMatch(/ensemble too_big allows maximum batch size 16, but it contains model add_sub which only allows maximum batch size to be 8/);
+      expect(await err('wrong_type')).toMatch(
+        /in ensemble wrong_type, ensemble tensor A: inconsistent data type: TYPE_INT32 is inferred from model wrong_type while TYPE_FP32 is inferred from model add_sub/,
+      );
+      expect(await err('too_big')).toMatch(
+        /ensemble too_big allows maximum batch size 16, but it contains model add_sub which only allows maximum batch size to be 8/,
+      );
       expect(await err('bad_name')).toMatch(/in ensemble bad_name, ensemble tensor A is mapped to non-existing input NOPE of model add_sub/);
     }));
 

@@ -51,9 +51,15 @@ const SUM = X.map((x) => x + x);
 const DIFF = X.map((x) => x - x);
 
 async function infer(t: TestServer, name: string) {
-  const res = await t.request(`/v2/models/${name}/infer`, post({
-    inputs: [{ name: 'INPUT0', shape: [16], datatype: 'INT32', data: X }, { name: 'INPUT1', shape: [16], datatype: 'INT32', data: X }],
-  }));
+  const res = await t.request(
+    `/v2/models/${name}/infer`,
+    post({
+      inputs: [
+        { name: 'INPUT0', shape: [16], datatype: 'INT32', data: X },
+        { name: 'INPUT1', shape: [16], datatype: 'INT32', data: X },
+      ],
+    }),
+  );
   return { status: res.status, body: (await res.json()) as { outputs?: { data: number[] }[]; error?: string } };
 }
 
@@ -69,7 +75,12 @@ async function load(t: TestServer, name: string) {
 }
 
 async function index(t: TestServer) {
-  return (await (await t.request('/v2/repository/index', { method: 'POST' })).json()) as { name: string; namespace?: string; version?: string; state?: string }[];
+  return (await (await t.request('/v2/repository/index', { method: 'POST' })).json()) as {
+    name: string;
+    namespace?: string;
+    version?: string;
+    state?: string;
+  }[];
 }
 
 function repos(delayMs = 0) {

@@ -83,9 +83,15 @@ const DOUBLE = X.map((x) => 2 * x);
 const ZERO = X.map(() => 0);
 
 async function infer(t: TestServer, name: string): Promise<{ status: number; body: { outputs?: { data: number[] }[]; error?: string } }> {
-  const res = await t.request(`/v2/models/${name}/infer`, post({
-    inputs: [{ name: 'INPUT0', shape: [16], datatype: 'INT32', data: X }, { name: 'INPUT1', shape: [16], datatype: 'INT32', data: X }],
-  }));
+  const res = await t.request(
+    `/v2/models/${name}/infer`,
+    post({
+      inputs: [
+        { name: 'INPUT0', shape: [16], datatype: 'INT32', data: X },
+        { name: 'INPUT1', shape: [16], datatype: 'INT32', data: X },
+      ],
+    }),
+  );
   return { status: res.status, body: await res.json() };
 }
 

@@ -18,7 +18,8 @@ const SLOW_JS = `export async function execute(requests) {
   await new Promise((r) => setTimeout(r, 400));
   return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } }));
 }`;
-const SLOW_CFG = 'backend: "js"\nversion_policy: { all { } }\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n';
+const SLOW_CFG =
+  'backend: "js"\nversion_policy: { all { } }\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\n';
 
 let repo: string;
 let t: TestServer;
@@ -39,9 +40,15 @@ afterAll(() => t.stop());
 
 const X = Array.from({ length: 16 }, (_, i) => i);
 const inferA = (name = 'a', version?: number) =>
-  t.request(`/v2/models/${name}${version ? `/versions/${version}` : ''}/infer`, post({
-    inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X }],
-  }));
+  t.request(
+    `/v2/models/${name}${version ? `/versions/${version}` : ''}/infer`,
+    post({
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X },
+      ],
+    }),
+  );
 const index = async () => (await t.request('/v2/repository/index', { method: 'POST' })).json();
 const count = async (name: string) => {
   const s = await (await t.request(`/v2/models/${name}/stats`)).json();
@@ -89,7 +96,13 @@ describe('POLL mode', () => {
 
   it('a changed labels file reloads the model', async () => {
     const top = async () => {
-      const res = await t.request('/v2/models/cls/infer', post({ inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs: [{ name: 'OUTPUT0', parameters: { classification: 1 } }] }));
+      const res = await t.request(
+        '/v2/models/cls/infer',
+        post({
+          inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+          outputs: [{ name: 'OUTPUT0', parameters: { classification: 1 } }],
+        }),
+      );
       return (await res.json()).outputs[0].data[0].split(':')[2];
     };
     expect(await top()).toBe('horse');
@@ -118,7 +131,14 @@ describe('POLL mode', () => {
     expect((await inferA('a')).status).toBe(200);
     expect((await inferA('c')).status).toBe(200);
     const entry = (await index()).find((e: { name: string }) => e.name === 'a');
-    expect(entry).toEqual({ name: 'a', version: '1', state: 'READY', reason: expect.stringMatching(/^reload failed, previous version keeps serving: Invalid argument: failed to read text proto from .*a\/config\.pbtxt: line 1, column 17: expected an integer, got "\["$/) });
+    expect(entry).toEqual({
+      name: 'a',
+      version: '1',
+      state: 'READY',
+      reason: expect.stringMatching(
+        /^reload failed, previous version keeps serving: Invalid argument: failed to read text proto from .*a\/config\.pbtxt: line 1, column 17: expected an integer, got "\["$/,
+      ),
+    });
     expect((await t.request('/v2/health/ready')).status).toBe(200);
     await t.server.manager.poll();
     expect((await inferA('a')).status).toBe(200);
@@ -134,7 +154,12 @@ describe('POLL mode', () => {
     await t.server.manager.poll();
     expect((await inferA('a')).status).toBe(200);
     const entry = (await index()).find((e: { name: string }) => e.name === 'a');
-    expect(entry).toEqual({ name: 'a', version: '1', state: 'READY', reason: expect.stringMatching(/^reload failed, previous version keeps serving: Invalid argument: onnxruntime could not create a session/) });
+    expect(entry).toEqual({
+      name: 'a',
+      version: '1',
+      state: 'READY',
+      reason: expect.stringMatching(/^reload failed, previous version keeps serving: Invalid argument: onnxruntime could not create a session/),
+    });
     writeFileSync(onnx, good);
     await t.server.manager.poll();
     expect((await index()).find((e: { name: string }) => e.name === 'a')).toEqual({ name: 'a', version: '1', state: 'READY' });
@@ -171,9 +196,15 @@ describe('reloads under load', () => {
     let running = true;
     const client = async () => {
       while (running) {
-        const res = await s.request('/v2/models/m/infer', post({
-          inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X }],
-        }));
+        const res = await s.request(
+          '/v2/models/m/infer',
+          post({
+            inputs: [
+              { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: X },
+              { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: X },
+            ],
+          }),
+        );
         const body = await res.json();
         if (res.status === 200 && body.outputs[0].data[15] === 30) ok++;
         else failures.push(`${res.status} ${JSON.stringify(body)}`);

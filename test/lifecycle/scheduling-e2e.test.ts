@@ -17,7 +17,8 @@ const PICKY_JS = `export function execute(requests) {
   return requests.map((r) => r.inputs.INPUT0.data[0] === 0 ? { error: 'zeros are not welcome' } : { outputs: { OUTPUT0: r.inputs.INPUT0 } });
 }`;
 const INT_IO = 'input { name: "INPUT0" data_type: TYPE_INT32 dims: [ 2 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 2 ] }\n';
-const WARMUP = (kind: string) => `model_warmup [ { name: "w" batch_size: 1 count: 2 inputs { key: "INPUT0" value: { data_type: TYPE_INT32 dims: [ 2 ] ${kind} } } } ]\n`;
+const WARMUP = (kind: string) =>
+  `model_warmup [ { name: "w" batch_size: 1 count: 2 inputs { key: "INPUT0" value: { data_type: TYPE_INT32 dims: [ 2 ] ${kind} } } } ]\n`;
 
 let t: TestServer;
 beforeAll(async () => {
@@ -43,9 +44,22 @@ afterAll(() => t.stop());
 describe('dynamic batching end to end', () => {
   it('concurrent requests are batched (execution_count < inference_count) with outputs identical to unbatched runs', async () => {
     const n = 16;
-    const data = Array.from({ length: n }, (_, k) => ({ a: Array.from({ length: 16 }, (_, i) => k * 100 + i), b: Array.from({ length: 16 }, (_, i) => (i % 3) - k) }));
+    const data = Array.from({ length: n }, (_, k) => ({
+      a: Array.from({ length: 16 }, (_, i) => k * 100 + i),
+      b: Array.from({ length: 16 }, (_, i) => (i % 3) - k),
+    }));
     const send = ({ a, b }: { a: number[]; b: number[] }) =>
-      t.request('/v2/models/batched/infer', post({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: b }] })).then((r) => r.json());
+      t
+        .request(
+          '/v2/models/batched/infer',
+          post({
+            inputs: [
+              { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a },
+              { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: b },
+            ],
+          }),
+        )
+        .then((r) => r.json());
     const batched = await Promise.all(data.map(send));
     batched.forEach((res, k) => {
       expect(res.outputs[0].data).toEqual(data[k]!.a.map((x, i) => x + data[k]!.b[i]!));
@@ -65,7 +79,11 @@ describe('instance groups', () => {
   it('each instance is its own worker; concurrent requests spread over them', async () => {
     const config = await (await t.request('/v2/models/three/config')).json();
     expect(config.instance_group).toEqual([expect.objectContaining({ name: 'three_0', kind: 'KIND_CPU', count: 3 })]);
-    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.request('/v2/models/three/infer', post({ inputs: [{ name: 'INPUT0', shape: [2], datatype: 'INT32', data: [i, i] }] })).then((r) => r.json())));
+    const results = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        t.request('/v2/models/three/infer', post({ inputs: [{ name: 'INPUT0', shape: [2], datatype: 'INT32', data: [i, i] }] })).then((r) => r.json()),
+      ),
+    );
     expect(new Set(results.map((r) => r.parameters.instance)).size).toBe(3);
   });
 
@@ -75,7 +93,17 @@ describe('instance groups', () => {
     const meta = await (await t.request('/v2/models/gpu_fallback')).json();
     expect(meta.parameters).toEqual({ execution_provider: 'cpu', fallback_reason: 'KIND_GPU requested but tests run on CPU' });
     const x = Array.from({ length: 16 }, (_, i) => i);
-    const res = await (await t.request('/v2/models/gpu_fallback/infer', post({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] }))).json();
+    const res = await (
+      await t.request(
+        '/v2/models/gpu_fallback/infer',
+        post({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+          ],
+        }),
+      )
+    ).json();
     expect(res.outputs[0].data).toEqual(x.map((v) => 2 * v));
   });
 });
@@ -86,6 +114,11 @@ describe('model warmup', () => {
     const state = (name: string) => index.find((e: { name: string }) => e.name === name);
     expect(state('warm_zero')).toMatchObject({ state: 'READY' });
     expect(state('warm_file')).toMatchObject({ state: 'READY' });
-    expect(state('warm_fails')).toEqual({ name: 'warm_fails', version: '1', state: 'UNAVAILABLE', reason: "Invalid argument: model 'warm_fails' warmup 'w' failed on instance js-worker: model 'warm_fails' failed: zeros are not welcome" });
+    expect(state('warm_fails')).toEqual({
+      name: 'warm_fails',
+      version: '1',
+      state: 'UNAVAILABLE',
+      reason: "Invalid argument: model 'warm_fails' warmup 'w' failed on instance js-worker: model 'warm_fails' failed: zeros are not welcome",
+    });
   });
 });

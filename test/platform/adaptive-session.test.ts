@@ -26,10 +26,14 @@ describe('adaptive session (execution_thread: auto)', () => {
   it('stays on the main thread while runs are short', async () => {
     const main = fakeSession('main', 0);
     let moves = 0;
-    const s = adaptiveSession(main.session, async () => {
-      moves++;
-      return fakeSession('thread', 0).session;
-    }, { thresholdMs: 1, window: 8 });
+    const s = adaptiveSession(
+      main.session,
+      async () => {
+        moves++;
+        return fakeSession('thread', 0).session;
+      },
+      { thresholdMs: 1, window: 8 },
+    );
     for (let i = 0; i < 50; i++) expect(await s.run({})).toMatchObject({ out: { label: 'main' } });
     expect(moves).toBe(0);
     await s.release();
@@ -41,10 +45,14 @@ describe('adaptive session (execution_thread: auto)', () => {
     const thread = fakeSession('thread', 0);
     const moved: number[] = [];
     let creates = 0;
-    const s = adaptiveSession(main.session, async () => {
-      creates++;
-      return thread.session;
-    }, { thresholdMs: 1, window: 4, onMove: (ms) => moved.push(ms) });
+    const s = adaptiveSession(
+      main.session,
+      async () => {
+        creates++;
+        return thread.session;
+      },
+      { thresholdMs: 1, window: 4, onMove: (ms) => moved.push(ms) },
+    );
     const labels: string[] = [];
     for (let i = 0; i < 10; i++) labels.push(((await s.run({})) as unknown as { out: { label: string } }).out.label);
     expect(labels.slice(0, 4)).toEqual(['main', 'main', 'main', 'main']);
@@ -62,10 +70,14 @@ describe('adaptive session (execution_thread: auto)', () => {
     // One run in four takes 12 ms: a mean of 3 ms, a median of 0.
     const main = fakeSession('main', (run) => (run % 4 === 3 ? 12 : 0));
     let moves = 0;
-    const s = adaptiveSession(main.session, async () => {
-      moves++;
-      return fakeSession('thread', 0).session;
-    }, { thresholdMs: 1, window: 8 });
+    const s = adaptiveSession(
+      main.session,
+      async () => {
+        moves++;
+        return fakeSession('thread', 0).session;
+      },
+      { thresholdMs: 1, window: 8 },
+    );
     for (let i = 0; i < 40; i++) expect(await s.run({})).toMatchObject({ out: { label: 'main' } });
     expect(moves).toBe(0);
     await s.release();
@@ -74,7 +86,11 @@ describe('adaptive session (execution_thread: auto)', () => {
   it('keeps serving on the main thread when the move fails', async () => {
     const main = fakeSession('main', 2);
     const errors: string[] = [];
-    const s = adaptiveSession(main.session, async () => Promise.reject(new Error('no threads here')), { thresholdMs: 1, window: 2, onMoveFailed: (e) => errors.push(e.message) });
+    const s = adaptiveSession(main.session, async () => Promise.reject(new Error('no threads here')), {
+      thresholdMs: 1,
+      window: 2,
+      onMoveFailed: (e) => errors.push(e.message),
+    });
     for (let i = 0; i < 6; i++) expect(await s.run({})).toMatchObject({ out: { label: 'main' } });
     expect(errors).toEqual(['no threads here']);
     await s.release();

@@ -49,7 +49,12 @@ const B = Array.from({ length: 16 }, (_, i) => 3 - i);
 async function inferAddSub(url: string, model: string): Promise<void> {
   const res = await fetch(`${url}/v2/models/${model}/infer`, {
     method: 'POST',
-    body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: A }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B }] }),
+    body: JSON.stringify({
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: A },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: B },
+      ],
+    }),
   });
   expect(res.status, model).toBe(200);
   const out = await res.json();
@@ -223,7 +228,10 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
       readOutside: 'no',
       readBlob: 'no',
       readDangling: { code: 'INTERNAL', message: `cannot read '${join(root, 'm/dangling')}': ${dangling}` },
-      readBehindDangling: { code: 'INTERNAL', message: `cannot read '${join(root, 'm/dangling/x')}': '${join(root, 'm/dangling')}' is a symbolic link to '${join(root, 'm/gone')}', which does not exist` },
+      readBehindDangling: {
+        code: 'INTERNAL',
+        message: `cannot read '${join(root, 'm/dangling/x')}': '${join(root, 'm/dangling')}' is a symbolic link to '${join(root, 'm/gone')}', which does not exist`,
+      },
       readLoop: { code: 'INTERNAL', names: true },
       readDir: 'NOT_FOUND',
       readParent: 'INVALID_ARG',
@@ -241,7 +249,10 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
       noFollow: {
         broken: ['blob', 'dangling', 'in', 'loop', 'out'],
         read: { code: 'INTERNAL', message: refused('read', 'm/out/secret.txt') },
-        write: { code: 'INTERNAL', message: `cannot write '${join(root, 'm/out/evil.txt')}': '${join(root, 'm/out')}' is a symbolic link, and links are not followed in '${root}'` },
+        write: {
+          code: 'INTERNAL',
+          message: `cannot write '${join(root, 'm/out/evil.txt')}': '${join(root, 'm/out')}' is a symbolic link, and links are not followed in '${root}'`,
+        },
         writeLink: 'INTERNAL',
         localPath: null,
         outside: ['secret.txt'],
@@ -285,7 +296,18 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
   });
 
   it('`deno task serve -- FLAGS` (the README command) serves the repository', async () => {
-    const srv = await startDenoCommand(['task', 'serve', '--', '--model-repository', repository(), ...FREE_PORTS, '--load-model', 'add_sub', '--model-control-mode', 'explicit']);
+    const srv = await startDenoCommand([
+      'task',
+      'serve',
+      '--',
+      '--model-repository',
+      repository(),
+      ...FREE_PORTS,
+      '--load-model',
+      'add_sub',
+      '--model-control-mode',
+      'explicit',
+    ]);
     try {
       expect((await fetch(`${srv.url}/v2/health/ready`)).status).toBe(200);
       await inferAddSub(srv.url, 'add_sub');
@@ -294,4 +316,3 @@ describe.skipIf(skipDeno)('Deno server (src/platform/deno)', () => {
     }
   });
 });
-

@@ -56,11 +56,14 @@ describe('placement of an auto instance', () => {
 
   it('starts a model of milliseconds in its own thread', async () => {
     // 16 rows through 8 layers of 1024 x 1024: about 134 M multiply-adds, far past microseconds.
-    const { src, logs } = source('mlp', `max_batch_size: 16
+    const { src, logs } = source(
+      'mlp',
+      `max_batch_size: 16
 input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 1024 ] } ]
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 1024 ] } ]
 model_warmup [ { name: "w" batch_size: 16 inputs { key: "INPUT0" value: { data_type: TYPE_FP32 dims: [ 1024 ] zero_data: true } } } ]
-`);
+`,
+    );
     expect(await placeInstance(src, mlpModel({ layers: 8, width: 1024 }), options)).toBe('worker');
     expect(logs).toEqual([expect.stringMatching(/model 'mlp': a probe run takes \d+\.\d+ ms; instances run in their own threads/)]);
   }, 60_000);

@@ -51,7 +51,10 @@ afterAll(async () => {
 
 const input = (seed: number) => Array.from({ length: WIDTH }, (_, i) => ((i * 7 + seed) % 23) - 11);
 const infer = (x: number[]) =>
-  fetch(`${srv.url}/v2/models/slow/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, WIDTH], datatype: 'FP32', data: x }] }) });
+  fetch(`${srv.url}/v2/models/slow/infer`, {
+    method: 'POST',
+    body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, WIDTH], datatype: 'FP32', data: x }] }),
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a model of seconds on a real server (execution_thread: auto)', () => {
@@ -94,10 +97,12 @@ describe('a model of seconds on a real server (execution_thread: auto)', () => {
 
   it('a burst against max_queue_size 1 runs one, queues one and refuses the rest with 503', async () => {
     const inputs = Array.from({ length: 6 }, (_, i) => input(10 + i));
-    const results = await Promise.all(inputs.map(async (x) => {
-      const res = await infer(x);
-      return { x, status: res.status, body: await res.json() };
-    }));
+    const results = await Promise.all(
+      inputs.map(async (x) => {
+        const res = await infer(x);
+        return { x, status: res.status, body: await res.json() };
+      }),
+    );
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);
     expect(ok).toHaveLength(2);

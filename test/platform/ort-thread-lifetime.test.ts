@@ -32,7 +32,12 @@ describe('onnxruntime session threads and the process lifetime', () => {
       const b = Array.from({ length: 32 }, (_, i) => 7 - i * 0.25);
       const res = await fetch(`${srv.url}/v2/models/warm/infer`, {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [2, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [2, 16], datatype: 'FP32', data: b }] }),
+        body: JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [2, 16], datatype: 'FP32', data: a },
+            { name: 'INPUT1', shape: [2, 16], datatype: 'FP32', data: b },
+          ],
+        }),
       });
       expect(res.status).toBe(200);
       const out = Object.fromEntries(((await res.json()).outputs as { name: string; data: number[] }[]).map((o) => [o.name, o.data]));

@@ -5,13 +5,18 @@ import { createThreadSession } from '../../src/platform/node/thread-session.ts';
 import { addSubModel } from '../../src/tools/onnx/models.ts';
 
 const Ctor = ort.Tensor as unknown as OrtTensorCtor;
-const feeds = (a: number[], b: number[]) => ({ INPUT0: new ort.Tensor('float32', Float32Array.from(a), [1, a.length]), INPUT1: new ort.Tensor('float32', Float32Array.from(b), [1, b.length]) });
+const feeds = (a: number[], b: number[]) => ({
+  INPUT0: new ort.Tensor('float32', Float32Array.from(a), [1, a.length]),
+  INPUT1: new ort.Tensor('float32', Float32Array.from(b), [1, b.length]),
+});
 const a = Array.from({ length: 16 }, (_, i) => i * 1.5);
 const b = Array.from({ length: 16 }, (_, i) => 100 - i);
 
 describe('onnxruntime-node session in its own thread', () => {
   it('computes, copies only the input view, and starts a new thread after a crash', async () => {
-    const s = (await createThreadSession(Ctor, { model: addSubModel(), options: { executionProviders: ['cpu'] } })) as unknown as ort.InferenceSession & { crash(): Promise<void> };
+    const s = (await createThreadSession(Ctor, { model: addSubModel(), options: { executionProviders: ['cpu'] } })) as unknown as ort.InferenceSession & {
+      crash(): Promise<void>;
+    };
     const out = await s.run(feeds(a, b));
     expect(Array.from(out.OUTPUT0!.data as Float32Array)).toEqual(a.map((x, i) => x + b[i]!));
     expect(Array.from(out.OUTPUT1!.data as Float32Array)).toEqual(a.map((x, i) => x - b[i]!));

@@ -87,7 +87,10 @@ beforeAll(async () => {
     'blobs/sha256-identity': identityModel('int32', [2]),
     'repo-real/good/config.pbtxt': CONFIG,
     'repo-real/good/1/model.onnx': identityModel('int32', [2]),
-    'repo-real/leaky/config.pbtxt': CONFIG.replace('output { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 2 ] }', 'output { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 2 ] label_filename: "../../secret.txt" }'),
+    'repo-real/leaky/config.pbtxt': CONFIG.replace(
+      'output { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 2 ] }',
+      'output { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 2 ] label_filename: "../../secret.txt" }',
+    ),
     'repo-real/leaky/1/model.onnx': identityModel('int32', [2]),
     [`repo-real/cm/${STAMP}/config.pbtxt`]: CONFIG,
     [`repo-real/cm/${STAMP}/1/model.onnx`]: identityModel('int32', [2]),
@@ -146,34 +149,61 @@ describe('path safety', () => {
       expect(JSON.parse(r.text).outputs[0].data).toEqual([7, -3]);
     }
     // The operator's labels.txt link is followed too.
-    const labelled = await hit('/v2/repository/models/good/load', post({ parameters: { config: JSON.stringify({ backend: 'onnxruntime', output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2], label_filename: 'labels.txt' }] }) } }));
+    const labelled = await hit(
+      '/v2/repository/models/good/load',
+      post({
+        parameters: {
+          config: JSON.stringify({ backend: 'onnxruntime', output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2], label_filename: 'labels.txt' }] }),
+        },
+      }),
+    );
     expect(labelled.status, labelled.text).toBe(200);
   });
 
   it('a model whose model file is a dangling link says so, naming the file and its target', async () => {
     const r = await hit('/v2/repository/models/dangling/load', { method: 'POST' });
     expect(r.status).toBeGreaterThanOrEqual(400);
-    expect(JSON.parse(r.text).error).toContain(`cannot read '${join(repo, 'dangling', '1', 'model.onnx')}': it is a symbolic link to '${join(sandbox, 'blobs', 'missing')}', which does not exist`);
+    expect(JSON.parse(r.text).error).toContain(
+      `cannot read '${join(repo, 'dangling', '1', 'model.onnx')}': it is a symbolic link to '${join(sandbox, 'blobs', 'missing')}', which does not exist`,
+    );
     expect(r.text).not.toMatch(/Could not determine backend/);
   });
 
   it('refuses hostile model names, versions and override paths, and never leaks files', async () => {
     const before = tree(sandbox).filter((p) => !inside(p, overrides));
-    for (const name of ['..', '..%2F..%2Fsecret.txt', '%2E%2E', 'a%2Fb', '%2Fetc%2Fpasswd', '..%5C..%5Csecret', 'linked_model%2F..%2F..', 'linked_model%2F..%2Fsecret.txt', 'cm%2F..data%2F..%2F..', 'a%00b']) {
+    for (const name of [
+      '..',
+      '..%2F..%2Fsecret.txt',
+      '%2E%2E',
+      'a%2Fb',
+      '%2Fetc%2Fpasswd',
+      '..%5C..%5Csecret',
+      'linked_model%2F..%2F..',
+      'linked_model%2F..%2Fsecret.txt',
+      'cm%2F..data%2F..%2F..',
+      'a%00b',
+    ]) {
       const r = await hit(`/v2/repository/models/${name}/load`, { method: 'POST' });
       expect(r.status, name).toBeGreaterThanOrEqual(400);
       expect(r.status, name).toBeLessThan(500);
       expect((await hit(`/v2/models/${name}`)).status, name).toBeGreaterThanOrEqual(400);
     }
     expect((await hit('/v2/models/good/versions/..%2F1')).status).toBe(404);
-    const config = JSON.stringify({ backend: 'onnxruntime', input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }], output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }] });
+    const config = JSON.stringify({
+      backend: 'onnxruntime',
+      input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+      output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2] }],
+    });
     for (const path of ['../x', '../../../tmp/evil', '/etc/evil', '1/../../evil', '1\\..\\..\\evil', 'C:/evil', '1/./../../evil', '1/a\0b']) {
       const r = await hit('/v2/repository/models/upload/load', post({ parameters: { config, [`file:${path}`]: 'AAAA' } }));
       expect(r.status, path).toBe(400);
     }
     // A label file outside the model directory is refused, even through a followed model-directory link.
     expect((await hit('/v2/repository/models/leaky/load', { method: 'POST' })).text).toMatch(/is outside model directory/);
-    const climb = await hit('/v2/repository/models/linked_model/load', post({ parameters: { config: JSON.stringify({ output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2], label_filename: '../secret.txt' }] }) } }));
+    const climb = await hit(
+      '/v2/repository/models/linked_model/load',
+      post({ parameters: { config: JSON.stringify({ output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [2], label_filename: '../secret.txt' }] }) } }),
+    );
     expect(climb.text).toMatch(/is outside model directory/);
     // A link planted in the private override directory is not written through.
     const model = Buffer.from(identityModel('int32', [2])).toString('base64');
@@ -194,7 +224,11 @@ describe('path safety', () => {
     const allowed = [realpathSync(repo), ...written, ...linkedTargets];
     expect(seen.filter((p) => !allowed.some((a) => inside(p, a)))).toEqual([]);
     expect(seen).not.toContain(join(sandbox, 'secret.txt'));
-    for (const target of linkedTargets) expect(seen.some((p) => inside(p, target)), target).toBe(true);
+    for (const target of linkedTargets)
+      expect(
+        seen.some((p) => inside(p, target)),
+        target,
+      ).toBe(true);
     expect(written.every((w) => inside(w, overrides))).toBe(true);
   });
 });

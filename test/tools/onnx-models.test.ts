@@ -68,16 +68,26 @@ function identitySample(type: OnnxType): Tensor {
   const dims = [2, 3];
   const ints = [1, -2, 3, 0, 127, -128];
   switch (type) {
-    case 'string': return new Tensor('string', ['a', '', 'héllo', 'x y', '0', '🙂'], dims);
-    case 'bool': return new Tensor('bool', Uint8Array.from([1, 0, 1, 1, 0, 0]), dims);
-    case 'float16': return new Tensor('float16', Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0, 0x8000, 0x0001]), dims);
-    case 'bfloat16': return new Tensor('float32', new Float32Array(6), dims);
-    case 'int64': return new Tensor('int64', BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]), dims);
-    case 'uint64': return new Tensor('uint64', BigUint64Array.from([2n ** 64n - 1n, 0n, 1n, 2n, 3n, 4n]), dims);
-    case 'uint8': case 'uint16': case 'uint32':
+    case 'string':
+      return new Tensor('string', ['a', '', 'héllo', 'x y', '0', '🙂'], dims);
+    case 'bool':
+      return new Tensor('bool', Uint8Array.from([1, 0, 1, 1, 0, 0]), dims);
+    case 'float16':
+      return new Tensor('float16', Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0, 0x8000, 0x0001]), dims);
+    case 'bfloat16':
+      return new Tensor('float32', new Float32Array(6), dims);
+    case 'int64':
+      return new Tensor('int64', BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]), dims);
+    case 'uint64':
+      return new Tensor('uint64', BigUint64Array.from([2n ** 64n - 1n, 0n, 1n, 2n, 3n, 4n]), dims);
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
       return new Tensor(type, { uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array }[type].from(ints.map(Math.abs)), dims);
-    case 'float32': return new Tensor(type, Float32Array.from([0.5, -1e30, 3.25, NaN, -0, 1e-40]), dims);
-    case 'float64': return new Tensor(type, Float64Array.from([0.1, -1e300, 3.25, Infinity, -0, 5e-324]), dims);
+    case 'float32':
+      return new Tensor(type, Float32Array.from([0.5, -1e30, 3.25, NaN, -0, 1e-40]), dims);
+    case 'float64':
+      return new Tensor(type, Float64Array.from([0.1, -1e300, 3.25, Infinity, -0, 5e-324]), dims);
     default:
       return new Tensor(type, { int8: Int8Array, int16: Int16Array, int32: Int32Array }[type].from(ints), dims);
   }
@@ -120,10 +130,14 @@ describe('stringAddSubModel', () => {
 describe('classifierModel', () => {
   it('computes softmax(x W + b)', async () => {
     const session = await load(classifierModel());
-    const rows = [[1, 0, 0, 0], [0.5, -1, 2, 0.25], [-3, 1, 0, 4]];
+    const rows = [
+      [1, 0, 0, 0],
+      [0.5, -1, 2, 0.25],
+      [-3, 1, 0, 4],
+    ];
     const out = await session.run({ INPUT0: f32(rows.flat(), [3, 4]) });
     const expected = rows.flatMap((x) => {
-      const logits = range(5, (j) => j / 100 + x.reduce((s, xi, i) => s + xi * ((i + 1) * (j - 2)) / 10, 0));
+      const logits = range(5, (j) => j / 100 + x.reduce((s, xi, i) => s + (xi * ((i + 1) * (j - 2))) / 10, 0));
       const max = Math.max(...logits);
       const exps = logits.map((l) => Math.exp(l - max));
       const total = exps.reduce((s, e) => s + e, 0);
@@ -142,7 +156,14 @@ describe('mlpModel', () => {
     const x = range(16, (i) => Math.sin(i) * 2);
     let act = [x.slice(0, 8), x.slice(8)];
     for (const w of weights) {
-      act = act.map((row) => range(8, (j) => Math.max(0, row.reduce((s, v, i) => s + v * w[i * 8 + j]!, 0))));
+      act = act.map((row) =>
+        range(8, (j) =>
+          Math.max(
+            0,
+            row.reduce((s, v, i) => s + v * w[i * 8 + j]!, 0),
+          ),
+        ),
+      );
     }
     const session = await load(mlpModel(opts));
     const out = await session.run({ INPUT0: f32(x, [2, 8]) });
@@ -231,7 +252,12 @@ describe('accumulatorModel', () => {
       state = Array.from(out.STATE_OUT!.data as Int32Array);
       seen.push(state);
     }
-    expect(seen).toEqual([[5, 100], [8, 99], [6, 7], [10, 11]]);
+    expect(seen).toEqual([
+      [5, 100],
+      [8, 99],
+      [6, 7],
+      [10, 11],
+    ]);
   });
 });
 

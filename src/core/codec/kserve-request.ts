@@ -37,7 +37,9 @@ export function decodeInferRequest(body: Uint8Array, opts: DecodeOptions): Infer
   if ('parameters' in header) Object.assign(request, requestParameters(header.parameters));
   const inputs = header.inputs;
   if (!Array.isArray(inputs)) {
-    throw invalidArg(inputs === undefined ? `attempt to access non-existing object member 'inputs'` : `Unable to parse 'inputs': attempt to access JSON non-array as array`);
+    throw invalidArg(
+      inputs === undefined ? `attempt to access non-existing object member 'inputs'` : `Unable to parse 'inputs': attempt to access JSON non-array as array`,
+    );
   }
   const seen = new Set<string>();
   for (const raw of inputs) {
@@ -96,7 +98,8 @@ function decodeInput(raw: unknown, binary: BinaryCursor, model: string): NamedTe
   if ('data' in raw) {
     const { values, overflow } = flattenJsonData(raw.data, count);
     if (overflow) throw invalidArg(`Unable to parse 'data': Shape does not match true shape of 'data' field for input '${name}'`);
-    if (values.length !== count) throw invalidArg(`Failed to parse 'data' field: shape does not match true shape for input '${name}': expected ${count} elements, got ${values.length}`);
+    if (values.length !== count)
+      throw invalidArg(`Failed to parse 'data' field: shape does not match true shape for input '${name}': expected ${count} elements, got ${values.length}`);
     data = jsonToTensorData(name, datatype, values);
   } else {
     const size = params.binary_data_size;

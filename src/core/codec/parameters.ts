@@ -2,7 +2,15 @@ import { invalidArg } from '../errors.ts';
 import type { InferRequest, Parameters, ParamValue, SequenceId } from '../types.ts';
 
 /** The request-level parameters Triton gives a meaning; everything else is the client's own (echoed). */
-export const RESERVED_PARAMETERS: ReadonlySet<string> = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
+export const RESERVED_PARAMETERS: ReadonlySet<string> = new Set([
+  'sequence_id',
+  'sequence_start',
+  'sequence_end',
+  'priority',
+  'timeout',
+  'headers',
+  'binary_data_output',
+]);
 
 /** What request-level parameters set on a typed request. */
 export type RequestParameterFields = Pick<InferRequest, 'parameters' | 'sequence' | 'priority' | 'timeoutUs' | 'binaryOutput'>;

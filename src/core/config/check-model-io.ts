@@ -39,7 +39,8 @@ export function checkModelIO(config: ModelConfig, io: ModelIO): void {
   }
   for (const c of config.output) {
     const t = outputs.get(c.name);
-    if (!t) throw invalidArg(`unable to load model '${m}', unexpected inference output '${c.name}', allowed outputs are: ${[...outputs.keys()].sort().join(', ')}`);
+    if (!t)
+      throw invalidArg(`unable to load model '${m}', unexpected inference output '${c.name}', allowed outputs are: ${[...outputs.keys()].sort().join(', ')}`);
     checkTensor(config, c, t, 'output');
   }
   const configured = new Set([...config.input.map((c) => c.name), ...fed]);
@@ -48,14 +49,18 @@ export function checkModelIO(config: ModelConfig, io: ModelIO): void {
     const expected = io.inputs.length - missing.length;
     const list = missing.map((t) => `'${t.name}' (${typeName(t.datatype)} ${shapeText(t.dims)})`).join(', ');
     const which = missing.length === 1 ? `model input ${list} is` : `model inputs ${list} are`;
-    throw invalidArg(`unable to load model '${m}', configuration expects ${expected} inputs, model provides ${io.inputs.length}: ${which} not in the configuration`);
+    throw invalidArg(
+      `unable to load model '${m}', configuration expects ${expected} inputs, model provides ${io.inputs.length}: ${which} not in the configuration`,
+    );
   }
 }
 
 function checkTensor(config: ModelConfig, c: ModelInput | ModelOutput, t: TensorSpec, kind: 'input' | 'output'): void {
   const m = config.name;
   if (protocolType(c.dataType) !== t.datatype) {
-    throw invalidArg(`unable to load model '${m}', configuration expects datatype ${configTypeName(c.dataType)} for ${kind} '${c.name}', model provides ${typeName(t.datatype)}`);
+    throw invalidArg(
+      `unable to load model '${m}', configuration expects datatype ${configTypeName(c.dataType)} for ${kind} '${c.name}', model provides ${typeName(t.datatype)}`,
+    );
   }
   checkDims(config, c.name, t.dims, (c.reshape ? c.reshape.shape : c.dims).map(Number));
 }
@@ -66,7 +71,9 @@ function checkDims(config: ModelConfig, name: string, model: readonly number[], 
   if (model.length === 0) {
     // A scalar model tensor: the configuration may only give dims of 1.
     if (dims.some((d) => d !== 1)) {
-      throw invalidArg(`unable to load model '${m}', scalar tensor '${name}', should only provide 1 in the model configuration when the model doesn't support batching. Model configuration provided: ${shapeText(dims)}.`);
+      throw invalidArg(
+        `unable to load model '${m}', scalar tensor '${name}', should only provide 1 in the model configuration when the model doesn't support batching. Model configuration provided: ${shapeText(dims)}.`,
+      );
     }
     return;
   }
@@ -74,16 +81,22 @@ function checkDims(config: ModelConfig, name: string, model: readonly number[], 
   if (batch > 0) {
     // A fixed first dimension of 1 still works when no batch can hold more than one request.
     if (model[0] !== -1 && !(model[0] === 1 && batch === 1)) {
-      throw invalidArg(`model '${m}', tensor '${name}': for the model to support batching the shape should have at least 1 dimension and the first dimension must be -1; but shape expected by the model is ${shapeText(model)}`);
+      throw invalidArg(
+        `model '${m}', tensor '${name}': for the model to support batching the shape should have at least 1 dimension and the first dimension must be -1; but shape expected by the model is ${shapeText(model)}`,
+      );
     }
     const full = [-1, ...dims];
     if (model.length !== full.length || !model.every((d, i) => i === 0 || fits(d, full[i]!))) {
-      throw invalidArg(`model '${m}', tensor '${name}': the model expects ${model.length} dimensions (shape ${shapeText(model)}) but the model configuration specifies ${full.length} dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape ${shapeText(full)})`);
+      throw invalidArg(
+        `model '${m}', tensor '${name}': the model expects ${model.length} dimensions (shape ${shapeText(model)}) but the model configuration specifies ${full.length} dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape ${shapeText(full)})`,
+      );
     }
     return;
   }
   if (model.length !== dims.length || !model.every((d, i) => fits(d, dims[i]!))) {
-    throw invalidArg(`model '${m}', tensor '${name}': the model expects ${model.length} dimensions (shape ${shapeText(model)}) but the model configuration specifies ${dims.length} dimensions (shape ${shapeText(dims)})`);
+    throw invalidArg(
+      `model '${m}', tensor '${name}': the model expects ${model.length} dimensions (shape ${shapeText(model)}) but the model configuration specifies ${dims.length} dimensions (shape ${shapeText(dims)})`,
+    );
   }
 }
 
@@ -97,7 +110,9 @@ function checkSequenceTensors(config: ModelConfig, inputs: Map<string, TensorSpe
     const t = inputs.get(c.name);
     if (!t) throw invalidArg(`unable to load model '${m}', configuration specified sequence control '${c.name}', but model does not provide that input`);
     if (t.datatype !== c.datatype) {
-      throw invalidArg(`unable to load model '${m}', sequence control '${c.name}', the model expects data-type ${typeName(t.datatype)} but the model configuration specifies data-type ${typeName(c.datatype)}`);
+      throw invalidArg(
+        `unable to load model '${m}', sequence control '${c.name}', the model expects data-type ${typeName(t.datatype)} but the model configuration specifies data-type ${typeName(c.datatype)}`,
+      );
     }
     checkDims(config, c.name, t.dims, [1]);
     fed.add(c.name);
@@ -105,11 +120,17 @@ function checkSequenceTensors(config: ModelConfig, inputs: Map<string, TensorSpe
   for (const s of sb.state) {
     const dt = protocolType(s.dataType);
     const dims = s.dims.map(Number);
-    for (const [kind, name, tensors] of [['input', s.inputName, inputs], ['output', s.outputName, outputs]] as const) {
+    for (const [kind, name, tensors] of [
+      ['input', s.inputName, inputs],
+      ['output', s.outputName, outputs],
+    ] as const) {
       const t = tensors.get(name);
-      if (!t) throw invalidArg(`unable to load model '${m}', configuration specified sequence state ${kind} '${name}', but model does not provide that ${kind}`);
+      if (!t)
+        throw invalidArg(`unable to load model '${m}', configuration specified sequence state ${kind} '${name}', but model does not provide that ${kind}`);
       if (t.datatype !== dt) {
-        throw invalidArg(`unable to load model '${m}', sequence state ${kind} '${name}', the model expects data-type ${typeName(t.datatype)} but the model configuration specifies data-type ${configTypeName(s.dataType)}`);
+        throw invalidArg(
+          `unable to load model '${m}', sequence state ${kind} '${name}', the model expects data-type ${typeName(t.datatype)} but the model configuration specifies data-type ${configTypeName(s.dataType)}`,
+        );
       }
       checkDims(config, name, t.dims, dims);
     }

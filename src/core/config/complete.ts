@@ -51,11 +51,12 @@ export function completeBackendFields(config: ModelConfig, modelName: string, fi
     throw invalidArg(`unexpected directory name '${modelName}' for model '${config.name}', directory name must equal model name`);
   }
   if (config.platform === 'ensemble') return;
-  const rule = config.backend !== ''
-    ? RULES.find((r) => r.backend === config.backend)
-    : config.platform !== ''
-      ? RULES.find((r) => r.platform === config.platform || (config.platform === 'libtorch' && r.backend === 'pytorch'))
-      : RULES.find((r) => firstVersionFiles.includes(r.file));
+  const rule =
+    config.backend !== ''
+      ? RULES.find((r) => r.backend === config.backend)
+      : config.platform !== ''
+        ? RULES.find((r) => r.platform === config.platform || (config.platform === 'libtorch' && r.backend === 'pytorch'))
+        : RULES.find((r) => firstVersionFiles.includes(r.file));
   if (rule) {
     if (config.backend === '') config.backend = rule.backend;
     if (config.platform === '') config.platform = rule.setPlatform;
@@ -111,22 +112,26 @@ export function completeFromModelIO(
   for (const t of io.inputs) {
     if (config.input.some((i) => i.name === t.name)) continue;
     const d = shape(t);
-    config.input.push(create(ModelInputSchema, {
-      name: t.name,
-      dataType: configType(t.datatype),
-      dims: (d.length === 0 ? [1] : d).map(BigInt),
-      reshape: d.length === 0 && batching ? create(ModelTensorReshapeSchema) : undefined,
-    }));
+    config.input.push(
+      create(ModelInputSchema, {
+        name: t.name,
+        dataType: configType(t.datatype),
+        dims: (d.length === 0 ? [1] : d).map(BigInt),
+        reshape: d.length === 0 && batching ? create(ModelTensorReshapeSchema) : undefined,
+      }),
+    );
   }
   for (const t of io.outputs) {
     if (config.output.some((o) => o.name === t.name)) continue;
     const d = shape(t);
-    config.output.push(create(ModelOutputSchema, {
-      name: t.name,
-      dataType: configType(t.datatype),
-      dims: (d.length === 0 ? [1] : d).map(BigInt),
-      reshape: d.length === 0 && batching ? create(ModelTensorReshapeSchema) : undefined,
-    }));
+    config.output.push(
+      create(ModelOutputSchema, {
+        name: t.name,
+        dataType: configType(t.datatype),
+        dims: (d.length === 0 ? [1] : d).map(BigInt),
+        reshape: d.length === 0 && batching ? create(ModelTensorReshapeSchema) : undefined,
+      }),
+    );
   }
 }
 

@@ -82,17 +82,23 @@ export function validateEnsembleSteps(config: ModelConfig, stepConfig: (stepMode
     const seen = tensors.get(name);
     if (!seen) return void tensors.set(name, info);
     if (seen.type !== info.type) {
-      throw invalidArg(`in ensemble ${e}, ensemble tensor ${name}: inconsistent data type: ${configTypeName(seen.type)} is inferred from model ${seen.from} while ${configTypeName(info.type)} is inferred from model ${info.from}`);
+      throw invalidArg(
+        `in ensemble ${e}, ensemble tensor ${name}: inconsistent data type: ${configTypeName(seen.type)} is inferred from model ${seen.from} while ${configTypeName(info.type)} is inferred from model ${info.from}`,
+      );
     }
     if (!compatible(seen.shape, info.shape)) {
-      throw invalidArg(`in ensemble ${e}, ensemble tensor ${name}: inconsistent shape: [${seen.shape.join(',')}] is inferred from model ${seen.from} while [${info.shape.join(',')}] is inferred from model ${info.from}`);
+      throw invalidArg(
+        `in ensemble ${e}, ensemble tensor ${name}: inconsistent shape: [${seen.shape.join(',')}] is inferred from model ${seen.from} while [${info.shape.join(',')}] is inferred from model ${info.from}`,
+      );
     }
   };
   for (const io of [...config.input, ...config.output]) note(io.name, { type: io.dataType, shape: shapeOf(config, io.dims), from: e });
   for (const step of sched.step) {
     const c = stepConfig(step.modelName);
     if (config.maxBatchSize > 0 && c.maxBatchSize < config.maxBatchSize) {
-      throw invalidArg(`ensemble ${e} allows maximum batch size ${config.maxBatchSize}, but it contains model ${step.modelName} which only allows maximum batch size to be ${c.maxBatchSize}`);
+      throw invalidArg(
+        `ensemble ${e} allows maximum batch size ${config.maxBatchSize}, but it contains model ${step.modelName} which only allows maximum batch size to be ${c.maxBatchSize}`,
+      );
     }
     for (const [input, tensor] of Object.entries(step.inputMap)) {
       const io = c.input.find((i) => i.name === input);

@@ -1,6 +1,13 @@
 import { invalidArg } from '../errors.ts';
 import { dynamicBatching, ensembleScheduling } from './accessors.ts';
-import { type ModelConfig, type ModelInput, ModelInput_Format, ModelInstanceGroup_Kind, type ModelOutput, ModelQueuePolicy_TimeoutAction } from './gen/model_config_pb.ts';
+import {
+  type ModelConfig,
+  type ModelInput,
+  ModelInput_Format,
+  ModelInstanceGroup_Kind,
+  type ModelOutput,
+  ModelQueuePolicy_TimeoutAction,
+} from './gen/model_config_pb.ts';
 
 /**
  * Triton's ValidateModelConfig checks, with its messages. `checkIO` is false when auto-complete
@@ -15,7 +22,9 @@ export function validateConfig(config: ModelConfig, opts: { gpuCount: number; ch
     if (config.instanceGroup.length > 0) throw invalidArg(`instance group should not be specified for ensemble '${m}'`);
     if (config.modelWarmup.length > 0) throw invalidArg(`model_warmup can not be specified for ensemble '${m}'`);
   } else if (config.backend === '') {
-    throw config.platform === '' ? invalidArg(`must specify 'platform' or 'backend' for '${m}'`) : invalidArg(`unexpected platform type '${config.platform}' for ${m}`);
+    throw config.platform === ''
+      ? invalidArg(`must specify 'platform' or 'backend' for '${m}'`)
+      : invalidArg(`unexpected platform type '${config.platform}' for ${m}`);
   } else if (ensembleScheduling(config)) {
     throw invalidArg(`ensemble scheduling cannot be set for model '${m}' whose platform is not ensemble`);
   }
@@ -100,7 +109,10 @@ function validateInstanceGroups(config: ModelConfig, gpuCount: number): void {
       if (gpuCount === 0) continue;
       if (g.gpus.length === 0) throw invalidArg(`instance group ${g.name} of model ${config.name} has kind KIND_GPU but specifies no GPUs`);
       for (const id of g.gpus) {
-        if (id < 0 || id >= gpuCount) throw invalidArg(`instance group ${g.name} of model ${config.name} specifies invalid or unsupported gpu id ${id}. GPUs with at least the minimum required CUDA compute compatibility are: ${Array.from({ length: gpuCount }, (_, i) => i).join(' ')}`);
+        if (id < 0 || id >= gpuCount)
+          throw invalidArg(
+            `instance group ${g.name} of model ${config.name} specifies invalid or unsupported gpu id ${id}. GPUs with at least the minimum required CUDA compute compatibility are: ${Array.from({ length: gpuCount }, (_, i) => i).join(' ')}`,
+          );
       }
     } else if (g.kind === ModelInstanceGroup_Kind.CPU && g.gpus.length > 0) {
       throw invalidArg(`instance group ${g.name} of model ${config.name} has kind KIND_CPU but specifies one or more GPUs`);

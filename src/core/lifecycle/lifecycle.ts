@@ -143,24 +143,26 @@ export class Lifecycle {
   private async loadVersions(rec: ModelRecord, plan: ModelPlan, deps: Dependencies): Promise<string[]> {
     const failures: string[] = [];
     const display = rec.id.name;
-    await Promise.all(plan.versions.map(async (v) => {
-      const vr = this.registry.version(rec, v);
-      const previous = vr.serving;
-      if (!previous) transition(vr, 'LOADING');
-      try {
-        if (deps.error) throw unavailable(deps.error);
-        const resolver = deps.links ? this.graph.stepResolver(plan.config, deps.links) : undefined;
-        const mv = await loadVersion(this.ctx, rec.repo, rec.id, plan, v, resolver);
-        this.swap(vr, mv);
-      } catch (e) {
-        const reason = reasonOf(toServerError(e));
-        this.registry.countLoadFailure(rec);
-        if (previous) transition(vr, 'READY', `reload failed, previous version keeps serving: ${reason}`);
-        else transition(vr, 'UNAVAILABLE', reason);
-        failures.push(`version ${v} is at ${previous ? 'READY state (reload failed)' : 'UNAVAILABLE state'}: ${reason};`);
-        this.ctx.log.error(`failed to load '${display}' version ${v}: ${reason}`);
-      }
-    }));
+    await Promise.all(
+      plan.versions.map(async (v) => {
+        const vr = this.registry.version(rec, v);
+        const previous = vr.serving;
+        if (!previous) transition(vr, 'LOADING');
+        try {
+          if (deps.error) throw unavailable(deps.error);
+          const resolver = deps.links ? this.graph.stepResolver(plan.config, deps.links) : undefined;
+          const mv = await loadVersion(this.ctx, rec.repo, rec.id, plan, v, resolver);
+          this.swap(vr, mv);
+        } catch (e) {
+          const reason = reasonOf(toServerError(e));
+          this.registry.countLoadFailure(rec);
+          if (previous) transition(vr, 'READY', `reload failed, previous version keeps serving: ${reason}`);
+          else transition(vr, 'UNAVAILABLE', reason);
+          failures.push(`version ${v} is at ${previous ? 'READY state (reload failed)' : 'UNAVAILABLE state'}: ${reason};`);
+          this.ctx.log.error(`failed to load '${display}' version ${v}: ${reason}`);
+        }
+      }),
+    );
     return failures;
   }
 

@@ -13,7 +13,8 @@ export function splitQualified(name: string): { namespace?: string; name: string
 /** Picks the serving version of a record, with Triton's lookup errors. */
 export function servingVersion(rec: ModelRecord, display: string, version?: string): ModelVersion {
   if (version !== undefined && version !== '') {
-    if (!/^\d+$/.test(version)) throw invalidArg(`failed to get model version from specified version string '${version}' (value: '${version}'), model '${display}'`);
+    if (!/^\d+$/.test(version))
+      throw invalidArg(`failed to get model version from specified version string '${version}' (value: '${version}'), model '${display}'`);
     const vr = rec.versions.get(Number(version));
     if (!vr) throw notFound(`Request for unknown model: '${display}' version ${version} is not found`);
     if (vr.state !== 'READY' || !vr.serving) throw unavailable(`Request for unknown model: '${display}' version ${version} is not at ready state`);

@@ -126,14 +126,20 @@ async function readLabels(source: ModelSource, config: ModelConfig): Promise<Map
       if (lines[lines.length - 1] === '') lines.pop();
       labels.set(out.name, lines);
     } catch (e) {
-      if (isServerError(e) && e.code === 'NOT_FOUND') throw invalidArg(`unable to read label file '${out.labelFilename}' for output '${out.name}' of model '${config.name}': file not found`);
+      if (isServerError(e) && e.code === 'NOT_FOUND')
+        throw invalidArg(`unable to read label file '${out.labelFilename}' for output '${out.name}' of model '${config.name}': file not found`);
       throw e;
     }
   }
   return labels;
 }
 
-async function createInstances(ctx: LoaderContext, source: ModelSource, config: ModelConfig, backend: ReturnType<BackendRegistry['get']>): Promise<BackendInstance[]> {
+async function createInstances(
+  ctx: LoaderContext,
+  source: ModelSource,
+  config: ModelConfig,
+  backend: ReturnType<BackendRegistry['get']>,
+): Promise<BackendInstance[]> {
   const specs: InstanceSpec[] = [];
   for (const g of config.instanceGroup) {
     const kind = g.kind === ModelInstanceGroup_Kind.GPU ? 'GPU' : g.kind === ModelInstanceGroup_Kind.MODEL ? 'MODEL' : 'CPU';
@@ -158,13 +164,17 @@ async function readStates(source: ModelSource, config: ModelConfig): Promise<Sta
   const sb = sequenceBatching(config);
   if (!sb) return [];
   const specs = stateSpecs(sb);
-  return Promise.all(specs.map(async (spec, i) => {
-    const init = sb.state[i]!.initialState[0];
-    if (init?.stateData.case !== 'dataFile') return spec;
-    try {
-      return { ...spec, initial: await source.readModelFile(joinPath('initial_state', init.stateData.value)) };
-    } catch (e) {
-      throw invalidArg(`unable to read initial state file '${init.stateData.value}' for state '${spec.input}' of model '${config.name}': ${(e as Error).message}`);
-    }
-  }));
+  return Promise.all(
+    specs.map(async (spec, i) => {
+      const init = sb.state[i]!.initialState[0];
+      if (init?.stateData.case !== 'dataFile') return spec;
+      try {
+        return { ...spec, initial: await source.readModelFile(joinPath('initial_state', init.stateData.value)) };
+      } catch (e) {
+        throw invalidArg(
+          `unable to read initial state file '${init.stateData.value}' for state '${spec.input}' of model '${config.name}': ${(e as Error).message}`,
+        );
+      }
+    }),
+  );
 }

@@ -122,20 +122,22 @@ export class ModelManager {
     if (entries.some((e) => e.repos.length > 1)) {
       throw serverError('INTERNAL', `failed to load '${requested}', failed to poll from model repository: ${DUPLICATE}`);
     }
-    await Promise.all(entries.map(async (entry) => {
-      const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
-      this.registry.setExplicit(rec, true);
-      if (opts.config) this.registry.setOverrideConfig(rec, opts.config);
-      if (hasFiles) await this.useOverrideFiles(rec, opts.files!);
-      const changed = opts.config !== undefined || hasFiles || (await this.changed(rec));
-      if (!changed && this.allReady(rec)) {
-        // An unchanged ensemble still polls its composing models: new ones load and re-link it.
-        for (const step of rec.links?.keys() ?? []) await this.ensureLoaded(step, new Set([rec.key]));
-        return;
-      }
-      if (changed && !opts.config && !rec.overrideStore) this.registry.setOverrideConfig(rec, undefined);
-      await this.life.loadRecord(rec, { api: true });
-    }));
+    await Promise.all(
+      entries.map(async (entry) => {
+        const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
+        this.registry.setExplicit(rec, true);
+        if (opts.config) this.registry.setOverrideConfig(rec, opts.config);
+        if (hasFiles) await this.useOverrideFiles(rec, opts.files!);
+        const changed = opts.config !== undefined || hasFiles || (await this.changed(rec));
+        if (!changed && this.allReady(rec)) {
+          // An unchanged ensemble still polls its composing models: new ones load and re-link it.
+          for (const step of rec.links?.keys() ?? []) await this.ensureLoaded(step, new Set([rec.key]));
+          return;
+        }
+        if (changed && !opts.config && !rec.overrideStore) this.registry.setOverrideConfig(rec, undefined);
+        await this.life.loadRecord(rec, { api: true });
+      }),
+    );
     await this.life.relinkEnsembles();
   }
 
@@ -266,13 +268,15 @@ export class ModelManager {
   private async ensureLoaded(step: string, chain: ReadonlySet<string>): Promise<void> {
     const scan = await this.scan();
     if (this.opts.mode === 'explicit') await this.dropVanished(scan, step);
-    await Promise.all(this.matchScan(scan, step).map(async (entry) => {
-      if (entry.repos.length > 1) return;
-      const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
-      await this.registry.settled(rec);
-      if (this.opts.mode !== 'explicit' && rec.versions.size > 0) return;
-      await this.life.loadRecord(rec, { onlyIfChanged: true, chain });
-    }));
+    await Promise.all(
+      this.matchScan(scan, step).map(async (entry) => {
+        if (entry.repos.length > 1) return;
+        const rec = this.record(entry.namespace, entry.name, entry.repos[0]);
+        await this.registry.settled(rec);
+        if (this.opts.mode !== 'explicit' && rec.versions.size > 0) return;
+        await this.life.loadRecord(rec, { onlyIfChanged: true, chain });
+      }),
+    );
   }
 
   /**

@@ -72,7 +72,17 @@ export class ModelRegistry {
     const key = modelKey(namespace, name);
     let rec = this.byKey.get(key);
     if (!rec) {
-      rec = { id: { namespace, name }, key, repo, overrideStore: false, versions: new Map(), explicit: false, leaving: false, loadFailures: 0, lock: Promise.resolve() };
+      rec = {
+        id: { namespace, name },
+        key,
+        repo,
+        overrideStore: false,
+        versions: new Map(),
+        explicit: false,
+        leaving: false,
+        loadFailures: 0,
+        lock: Promise.resolve(),
+      };
       this.byKey.set(key, rec);
       let set = this.byName.get(name);
       if (!set) this.byName.set(name, (set = new Set()));

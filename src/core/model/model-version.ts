@@ -86,7 +86,11 @@ export class ModelVersion {
     const start = clock.now();
     try {
       const checked = checkRequest(this.spec, req);
-      const exec: ExecRequest = { inputs: reshapeInputs(this.spec, checked.inputs as Map<string, Tensor>), outputs: checked.outputs, parameters: req.parameters };
+      const exec: ExecRequest = {
+        inputs: reshapeInputs(this.spec, checked.inputs as Map<string, Tensor>),
+        outputs: checked.outputs,
+        parameters: req.parameters,
+      };
       const r = await this.init.scheduler.enqueue({
         exec,
         batchSize: this.spec.batching ? checked.batchSize : 1,
@@ -98,7 +102,11 @@ export class ModelVersion {
       });
       const outputs = this.responseOutputs(req, checked.outputs, r.result.outputs);
       const end = clock.now();
-      this.stats.recordSuccess({ totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs }, this.spec.batching ? checked.batchSize : 1, clock.wallNow());
+      this.stats.recordSuccess(
+        { totalNs: elapsedNs(start, end), queueNs: r.queueNs, inputNs: r.inputNs, inferNs: r.inferNs, outputNs: r.outputNs },
+        this.spec.batching ? checked.batchSize : 1,
+        clock.wallNow(),
+      );
       const res: InferResponse = { model_name: this.id.name, model_version: String(this.version), outputs };
       if (req.id) res.id = req.id;
       const params = { ...req.parameters, ...r.result.parameters };

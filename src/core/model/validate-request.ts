@@ -30,9 +30,12 @@ export function checkRequest(spec: ModelSpec, req: InferRequest): CheckedRequest
     const missing = spec.required.filter((n) => !inputs.has(n)).map((n) => `'${n}'`);
     if (missing.length > 0) {
       const optional = spec.inputs.size - spec.required.length;
-      const expected = optional > 0 ? `expected number of inputs between ${spec.required.length} and ${spec.inputs.size}` : `expected ${spec.required.length} inputs`;
+      const expected =
+        optional > 0 ? `expected number of inputs between ${spec.required.length} and ${spec.inputs.size}` : `expected ${spec.required.length} inputs`;
       const got = [...inputs.keys()].map((n) => `'${n}'`).join(',');
-      throw fail(`${expected} but got ${inputs.size} inputs for model '${m}'. Got input(s) [${got}], but missing required input(s) [${missing.join(',')}]. Please provide all required input(s).`);
+      throw fail(
+        `${expected} but got ${inputs.size} inputs for model '${m}'. Got input(s) [${got}], but missing required input(s) [${missing.join(',')}]. Please provide all required input(s).`,
+      );
     }
   }
   let batchSize = 1;

@@ -38,7 +38,10 @@ export class Repository {
    */
   async listModels(): Promise<string[]> {
     const entries = await this.driver.list('');
-    return entries.filter((e) => (e.kind === 'dir' || e.broken !== undefined) && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => (e.kind === 'dir' || e.broken !== undefined) && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   }
 
   async hasModel(name: string): Promise<boolean> {

@@ -27,11 +27,14 @@ export class Alarm {
     if (time >= this.at) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.at = time;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.at = Infinity;
-      this.fire();
-    }, Math.max(0, time - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.at = Infinity;
+        this.fire();
+      },
+      Math.max(0, time - this.clock.now()),
+    );
   }
 
   cancel(): void {

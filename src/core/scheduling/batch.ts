@@ -11,7 +11,10 @@ export function mergeInputs(requests: readonly ExecRequest[]): Map<string, Tenso
   const merged = new Map<string, Tensor>();
   for (const [name, first] of requests[0]!.inputs) {
     const parts = requests.map((r) => r.inputs.get(name)!);
-    const data = concat(parts.map((p) => p.data), first.datatype);
+    const data = concat(
+      parts.map((p) => p.data),
+      first.datatype,
+    );
     const inner = first.shape.slice(1).join(',');
     if (parts.some((p) => p.shape.slice(1).join(',') !== inner)) {
       // Only allow_ragged_batch inputs reach here with differing shapes: they go flattened.

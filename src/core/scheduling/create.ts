@@ -11,7 +11,15 @@ import { DynamicBatcher } from './dynamic-batcher.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** Triton's scheduler choice: sequence batcher, dynamic batcher, or the default scheduler. */
-export function createScheduler(config: ModelConfig, spec: ModelSpec, instances: BackendInstance[], clock: Clock, stats: ModelStats, log: Logger, states: StateSpec[] = []): Scheduler {
+export function createScheduler(
+  config: ModelConfig,
+  spec: ModelSpec,
+  instances: BackendInstance[],
+  clock: Clock,
+  stats: ModelStats,
+  log: Logger,
+  states: StateSpec[] = [],
+): Scheduler {
   const sequence = sequenceBatching(config);
   if (sequence) return new SequenceBatcher({ config, sequence, instances, clock, stats, log, states });
   return new DynamicBatcher({ instances, clock, stats, maxBatchSize: spec.maxBatchSize, batching: spec.dynamicBatching, raggedInputs: spec.raggedInputs });

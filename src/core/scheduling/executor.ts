@@ -18,7 +18,12 @@ export interface ExecuteBatchOptions {
  * recording the execution in the model's statistics. `requests` may carry extra entries (e.g.
  * padding for empty sequence slots) after the real ones; their results are dropped.
  */
-export async function executeBatch(instance: BackendInstance, batch: Queued[], opts: ExecuteBatchOptions, requests: ExecRequest[] = batch.map((q) => q.item.exec)): Promise<void> {
+export async function executeBatch(
+  instance: BackendInstance,
+  batch: Queued[],
+  opts: ExecuteBatchOptions,
+  requests: ExecRequest[] = batch.map((q) => q.item.exec),
+): Promise<void> {
   const { clock, stats } = opts;
   const settle = opts.settle ?? ((q, o) => (o.error ? q.reject(o.error) : q.resolve(o.result!)));
   const start = clock.now();

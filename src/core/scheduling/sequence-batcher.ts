@@ -104,7 +104,8 @@ export class SequenceBatcher extends SchedulerBase {
     if (item.batchSize > 1) return fail(invalidArg(`inference request to model '${m}' must specify batch-size 1 due to requirements of sequence batcher`));
     const id = item.sequence?.id ?? 0;
     if (id === 0 || id === '' || id === 0n) return fail(invalidArg(`inference request to model '${m}' must specify a non-zero or non-empty correlation ID`));
-    if (typeof id === 'string' && id.length > MAX_STRING_ID) return fail(unsupported(`string correlation ID cannot be longer than ${MAX_STRING_ID} characters`));
+    if (typeof id === 'string' && id.length > MAX_STRING_ID)
+      return fail(unsupported(`string correlation ID cannot be longer than ${MAX_STRING_ID} characters`));
     const start = item.sequence?.start ?? false;
     const end = item.sequence?.end ?? false;
     if (this.stopping && start) return fail(unavailable('Server is stopping, scheduler for model has stopped accepting new inference requests'));
@@ -120,7 +121,9 @@ export class SequenceBatcher extends SchedulerBase {
     }
     const now = this.opts.clock.now();
     if (start && seq) {
-      this.opts.log.warn(`sequence ${id} for model '${m}' has a conflict. The previous sequence did not end before this sequence start. Previous sequence will be terminated early.`);
+      this.opts.log.warn(
+        `sequence ${id} for model '${m}' has a conflict. The previous sequence did not end before this sequence start. Previous sequence will be terminated early.`,
+      );
     }
     if (!seq) {
       seq = { id, key, queue: new Deque(), inFlight: false, lastActivity: now, detached: false, state: new Map(), expiry: Infinity };
@@ -236,19 +239,25 @@ export class SequenceBatcher extends SchedulerBase {
 
   private async run(instance: number, batch: { seq: Sequence; q: SeqRequest }[]): Promise<void> {
     const requests = batch.map(({ seq, q }) => this.execRequest(seq, q));
-    await executeBatch(this.opts.instances[instance]!, batch.map((b) => b.q), {
-      clock: this.opts.clock,
-      stats: this.opts.stats,
-      settle: (q, o) => {
-        const entry = batch.find((b) => b.q === q)!;
-        if (o.result) for (const s of this.opts.states) {
-          const t = o.result.result.outputs.get(s.output);
-          if (t) entry.seq.state.set(s.input, t);
-        }
-        if (o.error) q.reject(o.error);
-        else q.resolve(o.result!);
+    await executeBatch(
+      this.opts.instances[instance]!,
+      batch.map((b) => b.q),
+      {
+        clock: this.opts.clock,
+        stats: this.opts.stats,
+        settle: (q, o) => {
+          const entry = batch.find((b) => b.q === q)!;
+          if (o.result)
+            for (const s of this.opts.states) {
+              const t = o.result.result.outputs.get(s.output);
+              if (t) entry.seq.state.set(s.input, t);
+            }
+          if (o.error) q.reject(o.error);
+          else q.resolve(o.result!);
+        },
       },
-    }, requests);
+      requests,
+    );
     this.finishRunning(batch.length);
     for (const { seq, q } of batch) {
       seq.inFlight = false;

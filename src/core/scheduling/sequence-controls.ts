@@ -1,9 +1,5 @@
 import { protocolType } from '../config/accessors.ts';
-import {
-  type ModelConfig,
-  type ModelSequenceBatching,
-  ModelSequenceBatching_Control_Kind as Kind,
-} from '../config/gen/model_config_pb.ts';
+import { type ModelConfig, type ModelSequenceBatching, ModelSequenceBatching_Control_Kind as Kind } from '../config/gen/model_config_pb.ts';
 import { invalidArg } from '../errors.ts';
 import { allocate, DATA_TYPES } from '../tensor/datatype.ts';
 import type { DataType, Tensor, TypedArray } from '../types.ts';
@@ -50,15 +46,23 @@ export function controlSpecs(config: ModelConfig, sb: ModelSequenceBatching): Co
       if (kind === 'CORRID') {
         const dt = protocolType(c.dataType);
         if (!dt || !['UINT64', 'INT64', 'UINT32', 'INT32', 'BYTES'].includes(dt)) {
-          throw invalidArg(`sequence batching control '${input.name}' for ${config.name} must specify data type TYPE_UINT64, TYPE_INT64, TYPE_UINT32, TYPE_INT32 or TYPE_STRING for CONTROL_SEQUENCE_CORRID`);
+          throw invalidArg(
+            `sequence batching control '${input.name}' for ${config.name} must specify data type TYPE_UINT64, TYPE_INT64, TYPE_UINT32, TYPE_INT32 or TYPE_STRING for CONTROL_SEQUENCE_CORRID`,
+          );
         }
         out.push({ name: input.name, kind, datatype: dt, falseValue: 0, trueValue: 0 });
         continue;
       }
-      const pairs: [DataType, (number | boolean)[]][] = [['INT32', c.int32FalseTrue], ['FP32', c.fp32FalseTrue], ['BOOL', c.boolFalseTrue]];
+      const pairs: [DataType, (number | boolean)[]][] = [
+        ['INT32', c.int32FalseTrue],
+        ['FP32', c.fp32FalseTrue],
+        ['BOOL', c.boolFalseTrue],
+      ];
       const set = pairs.filter(([, v]) => v.length > 0);
       if (set.length !== 1 || set[0]![1].length !== 2) {
-        throw invalidArg(`sequence batching control '${input.name}' for ${config.name} must specify exactly one of int32_false_true, fp32_false_true or bool_false_true with two values`);
+        throw invalidArg(
+          `sequence batching control '${input.name}' for ${config.name} must specify exactly one of int32_false_true, fp32_false_true or bool_false_true with two values`,
+        );
       }
       const [datatype, values] = set[0]!;
       out.push({ name: input.name, kind, datatype, falseValue: values[0]!, trueValue: values[1]! });
@@ -112,6 +116,7 @@ export function initialState(spec: StateSpec, batching: boolean): Tensor {
     const copy = new Uint8Array(spec.initial);
     return { datatype: spec.datatype, shape, data: new ctor(copy.buffer, 0, copy.byteLength / ctor.BYTES_PER_ELEMENT) };
   }
-  if (spec.datatype === 'BYTES') return { datatype: 'BYTES', shape, data: Array.from({ length: count }, () => (spec.initial ? spec.initial : encoder.encode(''))) };
+  if (spec.datatype === 'BYTES')
+    return { datatype: 'BYTES', shape, data: Array.from({ length: count }, () => (spec.initial ? spec.initial : encoder.encode(''))) };
   return { datatype: spec.datatype, shape, data: allocate(spec.datatype, count) };
 }

@@ -85,7 +85,12 @@ export class ModelStats {
       response_stats: {},
       batch_stats: [...this.batches.values()]
         .sort((a, b) => a.batch_size - b.batch_size)
-        .map((b) => ({ batch_size: b.batch_size, compute_input: { ...b.compute_input }, compute_infer: { ...b.compute_infer }, compute_output: { ...b.compute_output } })),
+        .map((b) => ({
+          batch_size: b.batch_size,
+          compute_input: { ...b.compute_input },
+          compute_infer: { ...b.compute_infer },
+          compute_output: { ...b.compute_output },
+        })),
       memory_usage: [],
     };
   }

@@ -22,12 +22,7 @@ export function serializeBytesTensor(elements: readonly Uint8Array[]): Uint8Arra
  * element count the shape demands; a different count or a truncated length prefix is an error
  * with Triton's wording.
  */
-export function deserializeBytesTensor(
-  buf: Uint8Array,
-  expected: number,
-  input: string,
-  model: string,
-): Uint8Array[] {
+export function deserializeBytesTensor(buf: Uint8Array, expected: number, input: string, model: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;

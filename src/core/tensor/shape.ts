@@ -22,7 +22,9 @@ export function checkShape(input: string, shape: unknown, elementSize = 0): numb
     throw invalidArg(`invalid shape for input '${input}': shape [${shape.join(',')}] causes total element count to exceed maximum size of ${INT64_MAX}`);
   }
   if (elementSize > 0 && count * BigInt(elementSize) > INT64_MAX) {
-    throw invalidArg(`byte size overflow for input '${input}': element count (${count}) * data type size (${elementSize}) exceeds maximum allowed size (${INT64_MAX})`);
+    throw invalidArg(
+      `byte size overflow for input '${input}': element count (${count}) * data type size (${elementSize}) exceeds maximum allowed size (${INT64_MAX})`,
+    );
   }
   return Number(count);
 }

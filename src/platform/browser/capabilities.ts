@@ -14,7 +14,10 @@ export interface BrowserCapabilities {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null>;
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+    isFallbackAdapter?: boolean;
+  } | null>;
 }
 
 /** Probes WebGPU (an adapter, not just `navigator.gpu`), IndexedDB and threads. */

@@ -57,7 +57,9 @@ export function startWorkerServer(options: StartWorkerServerOptions): WorkerServ
   const spawn = (): Running => {
     const worker = new Worker(workerUrl, { type: 'module', name });
     const failed = new Promise<never>((_, reject) => {
-      worker.addEventListener('error', (ev) => reject(new Error(`nereid: worker ${String(workerUrl)} failed: ${ev.message || 'the script could not be loaded'}`)));
+      worker.addEventListener('error', (ev) =>
+        reject(new Error(`nereid: worker ${String(workerUrl)} failed: ${ev.message || 'the script could not be loaded'}`)),
+      );
     });
     failed.catch(() => undefined);
     let ready: (c: BrowserCapabilities) => void = () => undefined;

@@ -6,7 +6,11 @@ import { memory } from '../drivers/memory.ts';
 import type { RepositorySpec } from './options.ts';
 
 /** Turns repository specs into mounted drivers (http, optionally behind an IndexedDB cache, or memory). */
-export function mountRepositories(specs: (RepositorySpec | RepositoryMount)[], hasIndexedDb: boolean, onProgress?: (p: DownloadProgress) => void): RepositoryMount[] {
+export function mountRepositories(
+  specs: (RepositorySpec | RepositoryMount)[],
+  hasIndexedDb: boolean,
+  onProgress?: (p: DownloadProgress) => void,
+): RepositoryMount[] {
   return specs.map((spec, i): RepositoryMount => {
     if ('driver' in spec) return spec;
     if ('files' in spec) return { driver: memory({ files: spec.files }), namespace: spec.namespace ?? `memory${i}`, label: 'memory' };

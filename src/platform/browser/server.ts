@@ -36,8 +36,12 @@ export async function createServer(opts: BrowserServerOptions): Promise<Inferenc
   const caps = opts.capabilities ?? (await probeCapabilities());
   const log = opts.log ?? createLogger({ verbose: opts.logVerbose, quiet: opts.quiet });
   const provider = opts.executionProvider ?? defaultProvider(caps);
-  const gpu = caps.webgpu.available ? `adapter ${caps.webgpu.adapter}${caps.webgpu.fallbackAdapter ? ' (software fallback)' : ''}` : `unavailable (${caps.webgpu.reason})`;
-  log.info(`nereid: WebGPU ${gpu}, IndexedDB ${caps.indexedDb ? 'available' : 'unavailable'}, ${caps.cpuCount} cores; models run on ${provider} unless their config asks otherwise`);
+  const gpu = caps.webgpu.available
+    ? `adapter ${caps.webgpu.adapter}${caps.webgpu.fallbackAdapter ? ' (software fallback)' : ''}`
+    : `unavailable (${caps.webgpu.reason})`;
+  log.info(
+    `nereid: WebGPU ${gpu}, IndexedDB ${caps.indexedDb ? 'available' : 'unavailable'}, ${caps.cpuCount} cores; models run on ${provider} unless their config asks otherwise`,
+  );
   return new InferenceServer({
     id: opts.id,
     repositories: mountRepositories(opts.repositories, caps.indexedDb, opts.onProgress),

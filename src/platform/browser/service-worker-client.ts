@@ -33,7 +33,10 @@ export async function useServiceWorker(handle: PortTarget, opts: ServiceWorkerOp
   url.searchParams.set('prefix', opts.prefix ?? '/v2');
   const registration = await sw.register(url, { type: 'module', scope: opts.scope ?? '/' });
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  if (!sw.controller) await within(timeoutMs, 'waiting for the service worker to control this page', (resolve) => sw.addEventListener('controllerchange', () => resolve(undefined), { once: true }));
+  if (!sw.controller)
+    await within(timeoutMs, 'waiting for the service worker to control this page', (resolve) =>
+      sw.addEventListener('controllerchange', () => resolve(undefined), { once: true }),
+    );
   const controller = sw.controller;
   if (!controller) throw new Error('nereid: the service worker does not control this page');
 

@@ -62,7 +62,11 @@ sw.addEventListener('fetch', (ev: FetchEvent) => {
 
 async function forward(ev: FetchEvent): Promise<Response> {
   const client = await clientFor(ev.clientId || ev.resultingClientId);
-  if (!client) return new Response(JSON.stringify({ error: 'no Nereid worker server is connected to this service worker' }), { status: 503, headers: { 'content-type': 'application/json' } });
+  if (!client)
+    return new Response(JSON.stringify({ error: 'no Nereid worker server is connected to this service worker' }), {
+      status: 503,
+      headers: { 'content-type': 'application/json' },
+    });
   return client.fetch(ev.request);
 }
 

@@ -18,7 +18,11 @@ function serveFailure(port: MessagePort, e: unknown): void {
   const message = `nereid worker: ${(e as Error).message ?? String(e)}`;
   const failed = Promise.reject(new Error(message));
   failed.catch(() => undefined);
-  exposeFetch(() => new Response(JSON.stringify({ error: message }), { status: 503, headers: { 'content-type': 'application/json' } }), port as Endpoint, failed);
+  exposeFetch(
+    () => new Response(JSON.stringify({ error: message }), { status: 503, headers: { 'content-type': 'application/json' } }),
+    port as Endpoint,
+    failed,
+  );
 }
 
 scope.addEventListener('message', (ev) => {
@@ -27,7 +31,10 @@ scope.addEventListener('message', (ev) => {
   if (!port) return;
   if (msg?.type === MSG.init && !server) {
     server = createWorkerServer({ ...msg.options!, onProgress: (progress) => scope.postMessage({ type: MSG.progress, progress }) });
-    server.then((s) => scope.postMessage({ type: MSG.ready, capabilities: s.capabilities }), () => undefined);
+    server.then(
+      (s) => scope.postMessage({ type: MSG.ready, capabilities: s.capabilities }),
+      () => undefined,
+    );
   } else if (msg?.type !== MSG.connect || !server) return;
   server.then(
     (s) => s.serve(port as Endpoint),

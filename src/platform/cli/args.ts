@@ -62,7 +62,8 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
       value = eq < 0 ? undefined : arg.slice(eq + 1);
     }
     if (spec.type === 'bool') {
-      if (value === undefined && argv[i + 1] !== undefined && (TRUE.has(argv[i + 1]!.toLowerCase()) || FALSE.has(argv[i + 1]!.toLowerCase()))) value = argv[++i];
+      if (value === undefined && argv[i + 1] !== undefined && (TRUE.has(argv[i + 1]!.toLowerCase()) || FALSE.has(argv[i + 1]!.toLowerCase())))
+        value = argv[++i];
       flags[spec.name] = parseBool(spec, value);
       continue;
     }
@@ -115,7 +116,10 @@ export function formatHelp(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const meta = s.type === 'bool' ? '[=BOOL]' : ` ${s.meta ?? (s.type === 'int' ? 'N' : s.type === 'choice' ? s.choices!.join('|') : 'VALUE')}`;
     const names = [...(s.short ? [`-${s.short}`] : []), ...[s.name, ...(s.aliases ?? [])].map((n) => `--${n}`)].join(', ');
-    const def = s.default === undefined || (Array.isArray(s.default) && s.default.length === 0) ? '' : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`;
+    const def =
+      s.default === undefined || (Array.isArray(s.default) && s.default.length === 0)
+        ? ''
+        : ` (default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`;
     return { left: `  ${names}${meta}`, right: `${s.help}${def}${s.type === 'list' ? ' [repeatable]' : ''}` };
   });
   const width = Math.min(48, Math.max(...rows.map((r) => r.left.length)) + 2);

@@ -45,7 +45,8 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   const repos = flags['model-repository'] as string[];
   if (repos.length === 0) return usageError('--model-repository must be specified');
   for (const r of repos) {
-    if (!host.isDirectory(host.repositoryMount(r).label!)) return usageError(`invalid value '${r}' for --model-repository: repository path is not a valid directory`);
+    if (!host.isDirectory(host.repositoryMount(r).label!))
+      return usageError(`invalid value '${r}' for --model-repository: repository path is not a valid directory`);
   }
   const mode = flags['model-control-mode'] as 'none' | 'poll' | 'explicit';
   const loadModels = flags['load-model'] as string[];
@@ -121,10 +122,23 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
 
 /** The HTTP listener and, with --allow-metrics (the default), the metrics listener. */
 function listenerSpecs(flags: ParsedArgs): { http: ListenerSpec; metrics?: ListenerSpec } {
-  const http: ListenerSpec = { portFlag: '--http-port', port: flags['http-port'] as number, addressFlag: '--http-address', address: flags['http-address'] as string };
+  const http: ListenerSpec = {
+    portFlag: '--http-port',
+    port: flags['http-port'] as number,
+    addressFlag: '--http-address',
+    address: flags['http-address'] as string,
+  };
   if (!flags['allow-metrics']) return { http };
   const address = flags['metrics-address'] as string | undefined;
-  return { http, metrics: { portFlag: '--metrics-port', port: flags['metrics-port'] as number, addressFlag: address ? '--metrics-address' : '--http-address', address: address ?? http.address } };
+  return {
+    http,
+    metrics: {
+      portFlag: '--metrics-port',
+      port: flags['metrics-port'] as number,
+      addressFlag: address ? '--metrics-address' : '--http-address',
+      address: address ?? http.address,
+    },
+  };
 }
 
 /**

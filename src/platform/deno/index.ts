@@ -123,7 +123,9 @@ async function ortWebDeno(opts: { provider: ProviderName; log?: Logger; nativeMi
   // Paths become bytes: onnxruntime-web would fetch() a plain path as a URL.
   const module: OrtWebModule = {
     Tensor: ort.Tensor,
-    InferenceSession: { create: async (model, options) => ort.InferenceSession.create(typeof model === 'string' ? await Deno.readFile(model) : model, options) },
+    InferenceSession: {
+      create: async (model, options) => ort.InferenceSession.create(typeof model === 'string' ? await Deno.readFile(model) : model, options),
+    },
   };
   const backend = ortWebBackend({ ort: module, provider: opts.provider === 'webgpu' ? 'webgpu' : 'wasm', webgpu, threads: 1 });
   return opts.nativeMissing ? withFallbackNote(backend, opts.provider, opts.nativeMissing) : backend;
@@ -172,7 +174,10 @@ function base64(bytes: Uint8Array): string {
 function fileUrl(path: string): string {
   const posix = path.replaceAll('\\', '/');
   const abs = posix.startsWith('/') ? posix : `/${posix}`;
-  return `file://${abs.split('/').map((s, i) => (i === 1 && /^[A-Za-z]:$/.test(s) ? s : encodeURIComponent(s))).join('/')}`;
+  return `file://${abs
+    .split('/')
+    .map((s, i) => (i === 1 && /^[A-Za-z]:$/.test(s) ? s : encodeURIComponent(s)))
+    .join('/')}`;
 }
 
 /** The JavaScript backend on Deno: one module Web Worker per model instance (permissions inherited). */
@@ -235,14 +240,17 @@ export interface RunningServer {
 export function listen(fetch: (req: Request, info?: unknown) => Response | Promise<Response>, port: number, address: string): Promise<RunningServer> {
   return new Promise((resolveListen, reject) => {
     try {
-      const http = Deno.serve({
-        port,
-        hostname: address,
-        onListen: (addr) => {
-          const host = address.includes(':') ? `[${address}]` : address;
-          resolveListen({ url: `http://${host}:${addr.port}`, port: addr.port, close: () => http.shutdown() });
+      const http = Deno.serve(
+        {
+          port,
+          hostname: address,
+          onListen: (addr) => {
+            const host = address.includes(':') ? `[${address}]` : address;
+            resolveListen({ url: `http://${host}:${addr.port}`, port: addr.port, close: () => http.shutdown() });
+          },
         },
-      }, (req, info) => fetch(req, info));
+        (req, info) => fetch(req, info),
+      );
     } catch (e) {
       reject(e);
     }

@@ -19,8 +19,16 @@ const errorName = (e: unknown) => (e as { name?: string }).name ?? '';
 const isMissing = (e: unknown) => ['NotFound', 'NotADirectory'].includes(errorName(e)) || ['ENOENT', 'ENOTDIR'].includes((e as { code?: string }).code ?? '');
 
 const probe: LinkProbe = {
-  isLink: (p) => Deno.lstat(p).then((s) => s.isSymlink, () => null),
-  reaches: (p) => Deno.stat(p).then(() => true, () => false),
+  isLink: (p) =>
+    Deno.lstat(p).then(
+      (s) => s.isSymlink,
+      () => null,
+    ),
+  reaches: (p) =>
+    Deno.stat(p).then(
+      () => true,
+      () => false,
+    ),
   readLink: (p) => Deno.readLink(p),
 };
 
@@ -72,7 +80,8 @@ export function fsDeno(opts: FsDenoOptions): RepositoryDriver {
     const upTo = last ? segs : segs.slice(0, -1);
     const real = await Deno.realPath(under(root, upTo)).catch(() => undefined);
     if (real === undefined) return; // missing: the operation reports it
-    if (real !== under(await (realRoot ??= Deno.realPath(root)), upTo)) throw internal(`cannot ${verb} '${full(p)}': it leads through a symbolic link, and links are not followed in '${root}'`);
+    if (real !== under(await (realRoot ??= Deno.realPath(root)), upTo))
+      throw internal(`cannot ${verb} '${full(p)}': it leads through a symbolic link, and links are not followed in '${root}'`);
   };
   /** The error for a failed operation on `p`: NOT_FOUND when it is absent, the dangling link or the OS reason otherwise. */
   const failure = async (verb: string, p: string, e: unknown, missing: string): Promise<ServerError> => {
@@ -101,7 +110,8 @@ export function fsDeno(opts: FsDenoOptions): RepositoryDriver {
     for (const s of segs.slice(0, -1)) {
       dir = under(dir, [s]);
       const st = await lstatOrNull(dir);
-      if (st === null) await Deno.mkdir(dir); // never follows a link: an existing one makes it fail
+      if (st === null)
+        await Deno.mkdir(dir); // never follows a link: an existing one makes it fail
       else if (st.isSymlink) throw internal(`cannot write '${f}': '${dir}' is a symbolic link, and links are not followed in '${root}'`);
     }
     const st = await lstatOrNull(f);

@@ -20,8 +20,16 @@ const errCode = (e: unknown) => (e as { code?: string }).code ?? '';
 const isMissing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes(errCode(e));
 
 const probe: LinkProbe = {
-  isLink: (p) => lstat(p).then((s) => s.isSymbolicLink(), () => null),
-  reaches: (p) => stat(p).then(() => true, () => false),
+  isLink: (p) =>
+    lstat(p).then(
+      (s) => s.isSymbolicLink(),
+      () => null,
+    ),
+  reaches: (p) =>
+    stat(p).then(
+      () => true,
+      () => false,
+    ),
   readLink: (p) => readlink(p),
 };
 
@@ -47,7 +55,8 @@ export function fsNode(opts: FsNodeOptions): RepositoryDriver {
     const upTo = last ? segs : segs.slice(0, -1);
     const real = await realpath(join(root, ...upTo)).catch(() => undefined);
     if (real === undefined) return; // missing: the operation reports it
-    if (real !== join(await (realRoot ??= realpath(root)), ...upTo)) throw internal(`cannot ${verb} '${full(p)}': it leads through a symbolic link, and links are not followed in '${root}'`);
+    if (real !== join(await (realRoot ??= realpath(root)), ...upTo))
+      throw internal(`cannot ${verb} '${full(p)}': it leads through a symbolic link, and links are not followed in '${root}'`);
   };
   /** The error for a failed operation on `p`: NOT_FOUND when it is absent, the dangling link or the OS reason otherwise. */
   const failure = async (verb: string, p: string, e: unknown, missing: string): Promise<ServerError> => {
@@ -75,7 +84,8 @@ export function fsNode(opts: FsNodeOptions): RepositoryDriver {
     for (const s of segs.slice(0, -1)) {
       dir = join(dir, s);
       const st = await lstat(dir).catch((e) => (isMissing(e) ? null : Promise.reject(e)));
-      if (st === null) await mkdir(dir); // never follows a link: an existing one makes it fail
+      if (st === null)
+        await mkdir(dir); // never follows a link: an existing one makes it fail
       else if (st.isSymbolicLink()) throw internal(`cannot write '${f}': '${dir}' is a symbolic link, and links are not followed in '${root}'`);
     }
     const st = await lstat(f).catch((e) => (isMissing(e) ? null : Promise.reject(e)));

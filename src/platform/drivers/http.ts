@@ -88,7 +88,12 @@ export function http(opts: HttpDriverOptions): RepositoryDriver & { readonly bas
     if (res.status === 404) return null;
     if (!res.ok) throw unavailable(`http repository: HEAD ${urlOf(path)} answered ${res.status}`);
     const modified = res.headers.get('last-modified');
-    return { kind: 'file', size: Number(res.headers.get('content-length') ?? 0), etag: res.headers.get('etag') ?? undefined, mtimeMs: modified ? Date.parse(modified) : undefined };
+    return {
+      kind: 'file',
+      size: Number(res.headers.get('content-length') ?? 0),
+      etag: res.headers.get('etag') ?? undefined,
+      mtimeMs: modified ? Date.parse(modified) : undefined,
+    };
   };
 
   const download = async (path: string, size: number | undefined, cache: RequestCache): Promise<Uint8Array> => {
@@ -174,7 +179,13 @@ function buildIndex(listing: unknown, url: string, etag: string | undefined): In
   return { files, children, etag };
 }
 
-async function readBody(res: Response, path: string, total: number | undefined, onProgress: HttpDriverOptions['onProgress'], everyMs: number): Promise<Uint8Array> {
+async function readBody(
+  res: Response,
+  path: string,
+  total: number | undefined,
+  onProgress: HttpDriverOptions['onProgress'],
+  everyMs: number,
+): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let loaded = 0;

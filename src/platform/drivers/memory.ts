@@ -11,7 +11,8 @@ const encoder = new TextEncoder();
 export function memory(opts: MemoryDriverOptions = {}): RepositoryDriver & { files: Map<string, { data: Uint8Array; mtimeMs: number }> } {
   const files = new Map<string, { data: Uint8Array; mtimeMs: number }>();
   let tick = 0;
-  const put = (p: string, data: Uint8Array | string) => files.set(joinPath(p), { data: typeof data === 'string' ? encoder.encode(data) : data, mtimeMs: ++tick });
+  const put = (p: string, data: Uint8Array | string) =>
+    files.set(joinPath(p), { data: typeof data === 'string' ? encoder.encode(data) : data, mtimeMs: ++tick });
   for (const [p, d] of Object.entries(opts.files ?? {})) put(p, d);
   const isDir = (p: string) => p === '' || [...files.keys()].some((k) => k.startsWith(`${p}/`));
   return {

@@ -19,7 +19,11 @@ export { portEndpoint, type NodeStylePort } from './port.ts';
  * are cloned: MessagePortMain cannot transfer them), or a comlink Endpoint such as a DOM MessagePort
  * (bodies are transferred unless `opts.transfer` is false).
  */
-export function serveOverPort(server: InferenceServer, port: NodeStylePort | Endpoint, opts: HttpAppOptions & TransportOptions & { started?: Promise<void> } = {}): void {
+export function serveOverPort(
+  server: InferenceServer,
+  port: NodeStylePort | Endpoint,
+  opts: HttpAppOptions & TransportOptions & { started?: Promise<void> } = {},
+): void {
   const app = createHttpApp(server, opts);
   const nodeStyle = 'on' in port;
   const endpoint = nodeStyle ? portEndpoint(port as NodeStylePort) : (port as Endpoint);

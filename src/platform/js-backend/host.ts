@@ -89,9 +89,15 @@ function timeoutOf(opts: JsBackendOptions, source: ModelSource): number {
 async function race<T>(w: Running, call: Promise<T>, timeoutMs: number, model: string, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    if (timeoutMs > 0) timer = setTimeout(() => reject(serverError('UNAVAILABLE', `model '${model}': ${what} did not finish within ${timeoutMs} ms; its worker was restarted`)), timeoutMs);
+    if (timeoutMs > 0)
+      timer = setTimeout(
+        () => reject(serverError('UNAVAILABLE', `model '${model}': ${what} did not finish within ${timeoutMs} ms; its worker was restarted`)),
+        timeoutMs,
+      );
   });
-  const died = w.handle.exited.then((reason) => Promise.reject(serverError('INTERNAL', `model '${model}': its worker stopped during ${what} (${reason}) and will be restarted`)));
+  const died = w.handle.exited.then((reason) =>
+    Promise.reject(serverError('INTERNAL', `model '${model}': its worker stopped during ${what} (${reason}) and will be restarted`)),
+  );
   try {
     return await Promise.race([call, timeout, died]);
   } catch (e) {
@@ -127,7 +133,13 @@ class JsInstance implements BackendInstance {
       model_repository: this.source.localPath?.('')?.replace(/[\\/][^\\/]*[\\/]?$/, ''),
     };
     try {
-      await race(w, w.api.load(await this.opts.moduleUrl(this.source, fileOf(this.source)), args), timeoutOf(this.opts, this.source), this.source.name, 'initialize');
+      await race(
+        w,
+        w.api.load(await this.opts.moduleUrl(this.source, fileOf(this.source)), args),
+        timeoutOf(this.opts, this.source),
+        this.source.name,
+        'initialize',
+      );
     } catch (e) {
       await stop(w);
       throw e;
@@ -164,7 +176,9 @@ class JsInstance implements BackendInstance {
     const w = this.worker;
     this.worker = undefined;
     if (!w) return;
-    await race(w, w.api.finalize(), 5000, this.source.name, 'finalize').catch((e) => this.source.log.warn(`model '${this.source.name}': ${(e as Error).message}`));
+    await race(w, w.api.finalize(), 5000, this.source.name, 'finalize').catch((e) =>
+      this.source.log.warn(`model '${this.source.name}': ${(e as Error).message}`),
+    );
     await stop(w);
   }
 }

@@ -15,7 +15,11 @@ export function nodeHttpTransport(maxSockets = 256): Transport {
         res.on('end', () => {
           const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
           const hl = res.headers['inference-header-content-length'];
-          resolve({ status: res.statusCode ?? 0, headerLength: typeof hl === 'string' ? hl : null, body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headerLength: typeof hl === 'string' ? hl : null,
+            body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+          });
         });
         res.on('error', reject);
       });

@@ -50,7 +50,11 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
     cpuCount,
     gpuCount: cuda.available ? cuda.deviceCount : 0,
     backends: [
-      ortRouter({ native: ortNodeBackend({ cpuCount, cuda, executionThread: opts.executionThread }), web: () => ortWebNode(cpuCount), provider: opts.executionProvider ?? 'auto' }),
+      ortRouter({
+        native: ortNodeBackend({ cpuCount, cuda, executionThread: opts.executionThread }),
+        web: () => ortWebNode(cpuCount),
+        provider: opts.executionProvider ?? 'auto',
+      }),
       jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
     ],

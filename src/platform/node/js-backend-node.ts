@@ -25,7 +25,10 @@ export function jsNodeBackend(opts: JsNodeOptions = {}): ExecutionBackend {
   return jsBackend({
     executionTimeoutMs: opts.executionTimeoutMs,
     spawn(): WorkerHandle {
-      const worker = new Worker(script, { execArgv: workerExecArgv(), resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined });
+      const worker = new Worker(script, {
+        execArgv: workerExecArgv(),
+        resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined,
+      });
       worker.unref();
       let terminated = false;
       const exited = new Promise<string>((resolve) => {

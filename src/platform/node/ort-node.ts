@@ -52,7 +52,11 @@ export function executionThread(source: ModelSource, fallback: ExecutionThread):
  * else `auto`; CUDA instances default to `worker`, since a CUDA run blocks its calling thread
  * while the GPU computes and copies, however short that is.
  */
-export function instanceThread(source: ModelSource, options: { executionProviders?: readonly (string | { name: string })[] }, serverDefault?: ExecutionThread): ExecutionThread {
+export function instanceThread(
+  source: ModelSource,
+  options: { executionProviders?: readonly (string | { name: string })[] },
+  serverDefault?: ExecutionThread,
+): ExecutionThread {
   const onGpu = (options.executionProviders ?? []).some((p) => (typeof p === 'string' ? p : p.name) === 'cuda');
   return executionThread(source, serverDefault ?? (onGpu ? 'worker' : 'auto'));
 }
@@ -69,8 +73,7 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
   const cpu: ProviderChoice = { providers: ['cpu'], device: 'cpu' };
   return createOrtBackend({
     Tensor: ort.Tensor as unknown as OrtTensorCtor,
-    createSession: (model, options) =>
-      typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options),
+    createSession: (model, options) => (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)),
     providers(spec, _source) {
       if (spec.kind !== 'GPU') return [cpu];
       if (!opts.cuda.available) return [{ ...cpu, note: `KIND_GPU requested but ${opts.cuda.reason ?? 'CUDA is not available'}` }];
@@ -86,8 +89,10 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
       return adaptiveSession(main, inThread, {
         thresholdMs: AUTO_THREAD_MS,
         window: AUTO_WINDOW,
-        onMove: (ms) => source.log.info(`model '${source.name}': runs take ${ms.toFixed(1)} ms (median of the last ${AUTO_WINDOW}); moving the instance to its own thread`),
-        onMoveFailed: (e) => source.log.warn(`model '${source.name}': could not move the instance to its own thread (${e.message}); it stays on the main thread`),
+        onMove: (ms) =>
+          source.log.info(`model '${source.name}': runs take ${ms.toFixed(1)} ms (median of the last ${AUTO_WINDOW}); moving the instance to its own thread`),
+        onMoveFailed: (e) =>
+          source.log.warn(`model '${source.name}': could not move the instance to its own thread (${e.message}); it stays on the main thread`),
       });
     },
   });
@@ -128,7 +133,9 @@ async function decide(source: ModelSource, model: string | Uint8Array, options: 
   try {
     probe = await probeRun({ model, options }, feeds, PROBE_LIMITS);
   } catch (e) {
-    source.log.warn(`${who}: cannot time a probe run (${(e as Error).message}); instances start on the JavaScript thread and move to their own once runs take over ${AUTO_THREAD_MS} ms`);
+    source.log.warn(
+      `${who}: cannot time a probe run (${(e as Error).message}); instances start on the JavaScript thread and move to their own once runs take over ${AUTO_THREAD_MS} ms`,
+    );
     return 'main';
   }
   if ('failed' in probe) {

@@ -125,4 +125,3 @@ export async function probeRun(init: SessionInit, feeds: Record<string, ThreadTe
     return { failed: (e as Error).message.split('\n')[0]! };
   }
 }
-

@@ -71,7 +71,12 @@ async function probe(m: ProbeRequest): Promise<number[]> {
 function serveProbes(): void {
   let queue = Promise.resolve();
   port!.on('message', (m: ProbeRequest) => {
-    queue = queue.then(() => probe(m).then((ms) => post({ id: m.id, ms }), (e: Error) => post({ id: m.id, error: e.message })));
+    queue = queue.then(() =>
+      probe(m).then(
+        (ms) => post({ id: m.id, ms }),
+        (e: Error) => post({ id: m.id, error: e.message }),
+      ),
+    );
   });
   post({ ready: true });
 }

@@ -22,8 +22,7 @@ export function indexRepository(dir: string): RepositoryListing {
       if (st.isDirectory()) {
         dirs.push(relative(root, p).split(sep).join('/'));
         walk(p);
-      }
-      else if (st.isFile()) {
+      } else if (st.isFile()) {
         const path = relative(root, p).split(sep).join('/');
         if (path === LISTING_FILE) continue;
         files.push({ path, size: st.size, sha256: createHash('sha256').update(readFileSync(p)).digest('hex') });

@@ -85,7 +85,8 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
       const choices = rt.providers(spec, source);
       const errors: string[] = [];
       const tuning = sessionTuning(source, rt.threads(spec));
-      const create = (options: InferenceSession.SessionOptions) => (rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options));
+      const create = (options: InferenceSession.SessionOptions) =>
+        rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options);
       for (const choice of choices) {
         let session: InferenceSession;
         try {
@@ -124,7 +125,8 @@ export function sessionTuning(source: ModelSource, defaultThreads: number): Infe
     const v = parameter(source.config, key);
     if (v === undefined || v.trim() === '') return fallback;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 1024) throw invalidArg(`model '${source.name}': parameter ${key} must be a whole number from 0 to 1024, got '${v}'`);
+    if (!Number.isInteger(n) || n < 0 || n > 1024)
+      throw invalidArg(`model '${source.name}': parameter ${key} must be a whole number from 0 to 1024, got '${v}'`);
     return n === 0 ? fallback : n;
   };
   const spin = parameter(source.config, 'allow_spinning') ?? '0';
@@ -136,7 +138,8 @@ export function sessionTuning(source: ModelSource, defaultThreads: number): Infe
   };
 }
 
-const hasMetadata = (s: InferenceSession): boolean => Array.isArray((s as Partial<InferenceSession>).inputMetadata) && Array.isArray((s as Partial<InferenceSession>).outputMetadata);
+const hasMetadata = (s: InferenceSession): boolean =>
+  Array.isArray((s as Partial<InferenceSession>).inputMetadata) && Array.isArray((s as Partial<InferenceSession>).outputMetadata);
 
 const sessionIO = (s: InferenceSession): ModelIO => ({ inputs: tensorSpecs(s.inputMetadata), outputs: tensorSpecs(s.outputMetadata) });
 

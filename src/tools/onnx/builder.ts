@@ -12,10 +12,20 @@ import {
 import type { AttributeProto, NodeProto, TensorProto, ValueInfoProto } from './gen/onnx_pb.ts';
 
 export type OnnxType =
-  | 'float32' | 'float64' | 'float16' | 'bfloat16'
-  | 'int8' | 'int16' | 'int32' | 'int64'
-  | 'uint8' | 'uint16' | 'uint32' | 'uint64'
-  | 'bool' | 'string';
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'bool'
+  | 'string';
 
 /**
  * A fixed size, a symbolic (dynamic) dimension name such as 'batch', or `null` for a dynamic
@@ -169,10 +179,7 @@ export class GraphBuilder {
 
   /** Every node input and graph output must refer to a value defined earlier. */
   private check(): void {
-    const known = new Set<string>([
-      ...this.inputs.map((v) => v.name),
-      ...this.initializers.map((t) => t.name),
-    ]);
+    const known = new Set<string>([...this.inputs.map((v) => v.name), ...this.initializers.map((t) => t.name)]);
     for (const node of this.nodes) {
       for (const name of node.input) {
         if (name !== '' && !known.has(name)) throw new Error(`${node.name}: unknown input '${name}'`);
@@ -187,12 +194,7 @@ export class GraphBuilder {
 
 function valueInfo(name: string, type: OnnxType, dims: Dim[]): ValueInfoProto {
   const dim = dims.map((d) => ({
-    value:
-      d === null
-        ? { case: undefined }
-        : typeof d === 'number'
-          ? { case: 'dimValue' as const, value: BigInt(d) }
-          : { case: 'dimParam' as const, value: d },
+    value: d === null ? { case: undefined } : typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d },
   }));
   return create(ValueInfoProtoSchema, {
     name,
@@ -201,8 +203,7 @@ function valueInfo(name: string, type: OnnxType, dims: Dim[]): ValueInfoProto {
 }
 
 function attribute(name: string, value: AttrValue): AttributeProto {
-  const attr = (fields: MessageInitShape<typeof AttributeProtoSchema>): AttributeProto =>
-    create(AttributeProtoSchema, { ...fields, name });
+  const attr = (fields: MessageInitShape<typeof AttributeProtoSchema>): AttributeProto => create(AttributeProtoSchema, { ...fields, name });
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`attribute '${name}': use { f: ${value} } for floats`);
     return attr({ type: AttrType.INT, i: BigInt(value) });
@@ -291,12 +292,12 @@ export function float16Bits(value: number): number {
     const half = 1 << (shift - 1);
     const rest = m & ((1 << shift) - 1);
     let h = m >>> shift;
-    if (rest > half || (rest === half && (h & 1))) h++;
+    if (rest > half || (rest === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
   return sign | h;
 }
 

@@ -13,7 +13,11 @@ export interface Sample {
 }
 
 /** How inference requests travel: `fetch` by default; a platform may pass a leaner one. */
-export type Transport = (url: string, body: Uint8Array, headers: Record<string, string>) => Promise<{ status: number; headerLength: string | null; body: Uint8Array }>;
+export type Transport = (
+  url: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+) => Promise<{ status: number; headerLength: string | null; body: Uint8Array }>;
 
 /**
  * One line for a request that reached no server: `fetch` puts the socket error in `cause`

@@ -44,7 +44,8 @@ export interface PerfOptions {
 /** Parses `start:end:step` (end and step optional), as perf_analyzer does. */
 export function parseRange(text: string, flag: string): [number, number, number] {
   const parts = text.split(':').map((p) => Number(p));
-  if (parts.length > 3 || parts.some((p) => !Number.isFinite(p) || p <= 0)) throw new PerfError(`invalid ${flag} '${text}': expected start[:end[:step]] with positive numbers`);
+  if (parts.length > 3 || parts.some((p) => !Number.isFinite(p) || p <= 0))
+    throw new PerfError(`invalid ${flag} '${text}': expected start[:end[:step]] with positive numbers`);
   const [start, end = start, step = 1] = parts as [number, number?, number?];
   if (end < start) throw new PerfError(`invalid ${flag} '${text}': end is below start`);
   const levels = Math.floor((end - start) / step) + 1;

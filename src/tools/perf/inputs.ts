@@ -10,7 +10,21 @@ export interface PreparedRequest {
   expected?: Record<string, unknown[]>;
 }
 
-const SIZES: Record<string, number> = { BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8 };
+const SIZES: Record<string, number> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  BF16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
 const enc = new TextEncoder();
 
 export type InputData = 'zero' | 'random' | { data: Record<string, unknown>[]; validation?: Record<string, unknown>[] };
@@ -39,9 +53,18 @@ function generated(t: TensorMeta, random: boolean): { bytes: Uint8Array; json: u
   for (let i = 0; i < n; i++) {
     const v = random ? Math.random() : 0;
     switch (t.datatype) {
-      case 'FP32': dv.setFloat32(i * 4, v, true); json[i] = Math.fround(v); break;
-      case 'FP64': dv.setFloat64(i * 8, v, true); json[i] = v; break;
-      case 'BOOL': bytes[i] = v > 0.5 ? 1 : 0; json[i] = v > 0.5; break;
+      case 'FP32':
+        dv.setFloat32(i * 4, v, true);
+        json[i] = Math.fround(v);
+        break;
+      case 'FP64':
+        dv.setFloat64(i * 8, v, true);
+        json[i] = v;
+        break;
+      case 'BOOL':
+        bytes[i] = v > 0.5 ? 1 : 0;
+        json[i] = v > 0.5;
+        break;
       default: {
         const int = random ? Math.floor(v * 100) : 0;
         if (size === 8) dv.setBigInt64(i * 8, BigInt(int), true);
@@ -73,7 +96,8 @@ function fromFile(t: TensorMeta, value: unknown): { bytes: Uint8Array; json: unk
   const content = (Array.isArray(obj) ? obj : obj?.content)?.flat(Infinity) as unknown[] | undefined;
   if (!content) throw new PerfError(`input data for '${t.name}' is missing`);
   const shape = Array.isArray(obj) ? t.shape : (obj.shape ?? t.shape);
-  if (content.length !== count(shape)) throw new PerfError(`input data for '${t.name}' has ${content.length} elements, shape [${shape.join(',')}] needs ${count(shape)}`);
+  if (content.length !== count(shape))
+    throw new PerfError(`input data for '${t.name}' has ${content.length} elements, shape [${shape.join(',')}] needs ${count(shape)}`);
   if (t.datatype === 'BYTES') return { bytes: bytesTensor(content.map(String)), json: content, shape };
   const g = generated({ ...t, shape }, false);
   const dv = new DataView(g.bytes.buffer);
@@ -98,12 +122,18 @@ export function prepareRequests(info: ModelInfo, data: InputData, binary: boolea
     const tensors = info.inputs.map((t) => ({ t, ...(sample ? fromFile(t, sample[t.name]) : { ...generated(t, data === 'random'), shape: t.shape }) }));
     const encoded = encodeClientRequest({
       parameters: { ...parameters, ...(binary ? { binary_data_output: true } : {}) },
-      inputs: tensors.map(({ t, bytes, json, shape }) => (binary ? { name: t.name, datatype: t.datatype, shape, bytes } : { name: t.name, datatype: t.datatype, shape, data: json })),
+      inputs: tensors.map(({ t, bytes, json, shape }) =>
+        binary ? { name: t.name, datatype: t.datatype, shape, bytes } : { name: t.name, datatype: t.datatype, shape, data: json },
+      ),
     });
     const body = bodyOf(encoded);
     // Like perf_analyzer, never ask for compressed responses (fetch would ask for gzip by default).
     if (!binary) return { body, headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
-    return { body, headers: { 'inference-header-content-length': String(encoded.headerLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
+    return {
+      body,
+      headers: { 'inference-header-content-length': String(encoded.headerLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' },
+      expected: expectedOf(data, k),
+    };
   });
 }
 

@@ -4,7 +4,8 @@ import type { ModelInfo } from './model-info.ts';
 import type { PerfOptions } from './index.ts';
 
 /** The measurement settings of `PerfOptions` (documented there), plus what the run has prepared. */
-export interface MeasureOptions extends Pick<PerfOptions, 'intervalMs' | 'stabilityPct' | 'maxTrials' | 'percentile' | 'sequenceLength' | 'sequenceIdStart' | 'transport' | 'onProgress'> {
+export interface MeasureOptions
+  extends Pick<PerfOptions, 'intervalMs' | 'stabilityPct' | 'maxTrials' | 'percentile' | 'sequenceLength' | 'sequenceIdStart' | 'transport' | 'onProgress'> {
   base: string;
   info: ModelInfo;
   requests: PreparedRequest[];
@@ -62,7 +63,13 @@ function delta(a: Awaited<ReturnType<typeof serverStats>>, b: Awaited<ReturnType
   if (!a || !b || b.count <= a.count) return { queueUs: 0, computeInputUs: 0, computeInferUs: 0, computeOutputUs: 0, count: 0 };
   const n = b.count - a.count;
   const us = (x: number, y: number) => (y - x) / n / 1000;
-  return { queueUs: us(a.queue, b.queue), computeInputUs: us(a.input, b.input), computeInferUs: us(a.infer, b.infer), computeOutputUs: us(a.output, b.output), count: n };
+  return {
+    queueUs: us(a.queue, b.queue),
+    computeInputUs: us(a.input, b.input),
+    computeInferUs: us(a.infer, b.infer),
+    computeOutputUs: us(a.output, b.output),
+    count: n,
+  };
 }
 
 /**
@@ -125,7 +132,9 @@ export async function measureLevel(opts: MeasureOptions, mode: 'concurrency' | '
       const ms = performance.now() - t0;
       windows.push({ ms, samples, server: delta(before, await serverStats(opts.base, opts.info)) });
       const last = summarize(opts, mode, level, windows.slice(-1), false);
-      opts.onProgress?.(`${mode === 'concurrency' ? 'concurrency' : 'request rate'} ${level}: window ${trial + 1}/${opts.maxTrials}, ${last.throughput.toFixed(1)} infer/sec, ${(opts.percentile ? last.p99Us : last.avgUs).toFixed(0)} usec`);
+      opts.onProgress?.(
+        `${mode === 'concurrency' ? 'concurrency' : 'request rate'} ${level}: window ${trial + 1}/${opts.maxTrials}, ${last.throughput.toFixed(1)} infer/sec, ${(opts.percentile ? last.p99Us : last.avgUs).toFixed(0)} usec`,
+      );
       if (windows.length >= 3 && isStable(opts, windows.slice(-3))) {
         stable = true;
         break;
@@ -179,7 +188,13 @@ function summarize(opts: MeasureOptions, mode: 'concurrency' | 'rate', level: nu
     p99Us: percentile(lat, 99),
     clientSendUs: avg(ok.map((s) => s.send * 1000)),
     clientRecvUs: avg(ok.map((s) => s.recv * 1000)),
-    server: { queueUs: weighted((s) => s.queueUs), computeInputUs: weighted((s) => s.computeInputUs), computeInferUs: weighted((s) => s.computeInferUs), computeOutputUs: weighted((s) => s.computeOutputUs), count: serverCount },
+    server: {
+      queueUs: weighted((s) => s.queueUs),
+      computeInputUs: weighted((s) => s.computeInputUs),
+      computeInferUs: weighted((s) => s.computeInferUs),
+      computeOutputUs: weighted((s) => s.computeOutputUs),
+      count: serverCount,
+    },
     stable,
     firstError: failed?.detail,
   };

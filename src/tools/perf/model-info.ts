@@ -48,7 +48,8 @@ export async function modelInfo(base: string, model: string, version: string | u
     const given = shapes.get(t.name);
     const resolved = given ?? dims;
     if (given && given.length !== dims.length) throw new PerfError(`--shape ${t.name} has ${given.length} dimensions, the model has ${dims.length}`);
-    if (resolved.some((d) => d < 0)) throw new PerfError(`input '${t.name}' has a variable shape [${t.shape.join(',')}]; give it with --shape ${t.name}:D1,D2,...`);
+    if (resolved.some((d) => d < 0))
+      throw new PerfError(`input '${t.name}' has a variable shape [${t.shape.join(',')}]; give it with --shape ${t.name}:D1,D2,...`);
     return { name: t.name, datatype: t.datatype, shape: maxBatchSize > 0 ? [batch, ...resolved] : resolved };
   };
   const versions = meta.versions as string[] | undefined;

@@ -24,31 +24,35 @@ function serverTotal(r: LevelResult): number {
 /** perf_analyzer's CSV: its exact column names, times in µs, rows sorted by throughput. */
 export function toCsv(results: readonly LevelResult[]): string {
   const first = results[0]?.mode === 'rate' ? 'Request Rate' : 'Concurrency';
-  const rows = [...results].sort((a, b) => a.throughput - b.throughput).map((r) => {
-    const network = Math.max(0, r.avgUs - r.clientSendUs - r.clientRecvUs - serverTotal(r));
-    return [
-      String(r.level),
-      r.throughput.toFixed(2),
-      round(r.clientSendUs),
-      round(network),
-      round(r.server.queueUs),
-      round(r.server.computeInputUs),
-      round(r.server.computeInferUs),
-      round(r.server.computeOutputUs),
-      round(r.clientRecvUs),
-      round(r.p50Us),
-      round(r.p90Us),
-      round(r.p95Us),
-      round(r.p99Us),
-    ].join(',');
-  });
+  const rows = [...results]
+    .sort((a, b) => a.throughput - b.throughput)
+    .map((r) => {
+      const network = Math.max(0, r.avgUs - r.clientSendUs - r.clientRecvUs - serverTotal(r));
+      return [
+        String(r.level),
+        r.throughput.toFixed(2),
+        round(r.clientSendUs),
+        round(network),
+        round(r.server.queueUs),
+        round(r.server.computeInputUs),
+        round(r.server.computeInferUs),
+        round(r.server.computeOutputUs),
+        round(r.clientRecvUs),
+        round(r.p50Us),
+        round(r.p90Us),
+        round(r.p95Us),
+        round(r.p99Us),
+      ].join(',');
+    });
   return `${[first, ...COLUMNS].join(',')}\n${rows.join('\n')}\n`;
 }
 
 /** The console summary for one level, in perf_analyzer's words. */
 export function describe(r: LevelResult, percentile?: number): string {
   const name = r.mode === 'rate' ? 'Request Rate' : 'Concurrency';
-  const lat = percentile ? `p${percentile} latency ${round(percentile === 50 ? r.p50Us : percentile === 90 ? r.p90Us : percentile === 95 ? r.p95Us : r.p99Us)} usec` : `latency ${round(r.avgUs)} usec`;
+  const lat = percentile
+    ? `p${percentile} latency ${round(percentile === 50 ? r.p50Us : percentile === 90 ? r.p90Us : percentile === 95 ? r.p95Us : r.p99Us)} usec`
+    : `latency ${round(r.avgUs)} usec`;
   const lines = [
     `${name}: ${r.level}, throughput: ${r.throughput.toFixed(2)} infer/sec, ${lat}${r.stable ? '' : ' (not stable)'}`,
     `  Client: request count ${r.requests}, errors ${r.errors}, invalid responses ${r.invalid}`,

@@ -32,7 +32,14 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     ctx.noteServedVersion = noteServedVersion;
   }
   if (opts.corsOrigin && opts.corsOrigin.length > 0) {
-    app.use('/v2/*', cors({ origin: opts.corsOrigin, exposeHeaders: ['Inference-Header-Content-Length'], allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'Content-Encoding'] }));
+    app.use(
+      '/v2/*',
+      cors({
+        origin: opts.corsOrigin,
+        exposeHeaders: ['Inference-Header-Content-Length'],
+        allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'Content-Encoding'],
+      }),
+    );
   }
   if (opts.restricted && opts.restricted.length > 0) app.use('*', restrictedApi(opts.restricted));
   if (opts.maxPending !== undefined && opts.maxPending > 0) {

@@ -21,7 +21,8 @@ export async function readBody(req: Request, limit: number, allowCompressed: boo
   }
   if (!req.body) return new Uint8Array(0);
   let stream: ReadableStream<Uint8Array> = req.body;
-  if (compressed) stream = stream.pipeThrough(new DecompressionStream(encoding as CompressionFormat) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  if (compressed)
+    stream = stream.pipeThrough(new DecompressionStream(encoding as CompressionFormat) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
   return readLimited(stream, limit);
 }
 

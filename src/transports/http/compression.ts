@@ -16,6 +16,8 @@ export function pickEncoding(accept: string | null): Encoding | undefined {
 }
 
 export function compressResponse(body: Uint8Array, encoding: Encoding, headers: Record<string, string>): Response {
-  const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream(encoding) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
+  const stream = new Blob([body as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new CompressionStream(encoding) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
   return new Response(stream as ReadableStream<Uint8Array<ArrayBuffer>>, { headers: { ...headers, 'content-encoding': encoding } });
 }

@@ -2,7 +2,17 @@ import type { MiddlewareHandler } from 'hono';
 import { errorResponse } from './errors.ts';
 
 /** Triton's API categories for --http-restricted-api. */
-export const API_CATEGORIES = ['health', 'metadata', 'inference', 'shared-memory', 'model-config', 'model-repository', 'statistics', 'trace', 'logging'] as const;
+export const API_CATEGORIES = [
+  'health',
+  'metadata',
+  'inference',
+  'shared-memory',
+  'model-config',
+  'model-repository',
+  'statistics',
+  'trace',
+  'logging',
+] as const;
 export type ApiCategory = (typeof API_CATEGORIES)[number];
 
 export interface RestrictionRule {
@@ -16,11 +26,22 @@ export function parseRestriction(spec: string): RestrictionRule {
   const colon = spec.indexOf(':');
   const eq = spec.indexOf('=', colon + 1);
   if (colon <= 0 || eq <= colon + 1) throw new Error(`invalid --http-restricted-api '${spec}': expected CATEGORY[,CATEGORY]:HEADER=VALUE`);
-  const categories = spec.slice(0, colon).split(',').map((c) => c.trim());
+  const categories = spec
+    .slice(0, colon)
+    .split(',')
+    .map((c) => c.trim());
   for (const c of categories) {
-    if (!(API_CATEGORIES as readonly string[]).includes(c)) throw new Error(`invalid --http-restricted-api '${spec}': unknown category '${c}' (categories: ${API_CATEGORIES.join(', ')})`);
+    if (!(API_CATEGORIES as readonly string[]).includes(c))
+      throw new Error(`invalid --http-restricted-api '${spec}': unknown category '${c}' (categories: ${API_CATEGORIES.join(', ')})`);
   }
-  return { categories: categories as ApiCategory[], header: spec.slice(colon + 1, eq).trim().toLowerCase(), value: spec.slice(eq + 1) };
+  return {
+    categories: categories as ApiCategory[],
+    header: spec
+      .slice(colon + 1, eq)
+      .trim()
+      .toLowerCase(),
+    value: spec.slice(eq + 1),
+  };
 }
 
 const MODEL = /^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?(?:\/(.+))?$/;

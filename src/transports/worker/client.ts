@@ -33,7 +33,11 @@ export interface InferOptions {
 export interface WorkerClient {
   /** A `fetch`-compatible function that reaches the server in the worker (path-only URLs work). */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  infer(model: string, inputs: TensorInput[], opts?: InferOptions): Promise<{ model_name: string; model_version: string; outputs: TensorOutput[]; parameters?: Record<string, unknown> }>;
+  infer(
+    model: string,
+    inputs: TensorInput[],
+    opts?: InferOptions,
+  ): Promise<{ model_name: string; model_version: string; outputs: TensorOutput[]; parameters?: Record<string, unknown> }>;
   load(model: string, parameters?: Record<string, string>): Promise<void>;
   unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void>;
   index(readyOnly?: boolean): Promise<{ name: string; version?: string; state?: string; reason?: string }[]>;
@@ -43,7 +47,6 @@ export interface WorkerClient {
   /** Drops the comlink proxy (the worker keeps running). */
   close(): void;
 }
-
 
 /**
  * A client for a Nereid server in a Web Worker, a MessagePort or any comlink endpoint. Request
@@ -57,7 +60,12 @@ export function createWorkerClient(endpoint: Endpoint, opts: TransportOptions = 
     const req = new Request(typeof input === 'string' && input.startsWith('/') ? new URL(input, 'http://nereid.worker') : input, init);
     const url = new URL(req.url);
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer();
-    const wire: WireRequest = { method: req.method, url: url.pathname + url.search, headers: [...req.headers.entries()], body: body && body.byteLength > 0 ? body : undefined };
+    const wire: WireRequest = {
+      method: req.method,
+      url: url.pathname + url.search,
+      headers: [...req.headers.entries()],
+      body: body && body.byteLength > 0 ? body : undefined,
+    };
     const res = await remote.fetch(wire.body && mayTransfer ? transfer(wire, [wire.body]) : wire);
     const nullBody = res.status === 204 || res.status === 304 || (res.status >= 100 && res.status < 200);
     return new Response(nullBody ? null : (res.body ?? null), { status: res.status, statusText: res.statusText, headers: res.headers });
@@ -97,7 +105,9 @@ export function createWorkerClient(endpoint: Endpoint, opts: TransportOptions = 
       return parsed as Awaited<ReturnType<WorkerClient['infer']>>;
     },
     async load(model, parameters) {
-      await failIfNotOk(await doFetch(`/v2/repository/models/${encodeURIComponent(model)}/load`, { method: 'POST', body: JSON.stringify(parameters ? { parameters } : {}) }));
+      await failIfNotOk(
+        await doFetch(`/v2/repository/models/${encodeURIComponent(model)}/load`, { method: 'POST', body: JSON.stringify(parameters ? { parameters } : {}) }),
+      );
     },
     async unload(model, opts = {}) {
       const body = opts.unloadDependents ? { parameters: { unload_dependents: true } } : {};

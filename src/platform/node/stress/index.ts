@@ -44,8 +44,27 @@ export async function runStress(opts: StressOptions): Promise<number> {
     const mainRepo = mainRepository();
     const pollRepo = pollRepository();
     repos = [mainRepo, pollRepo];
-    main = new ServerProcess('main server', ['--model-repository', mainRepo, '--model-control-mode', 'explicit', '--load-model', '*', '--http-max-input-size', String(1 << 30), '--exit-timeout-secs', '10'], note);
-    poll = new ServerProcess('poll server', ['--model-repository', pollRepo, '--model-control-mode', 'poll', '--repository-poll-secs', '1', '--exit-timeout-secs', '10'], note);
+    main = new ServerProcess(
+      'main server',
+      [
+        '--model-repository',
+        mainRepo,
+        '--model-control-mode',
+        'explicit',
+        '--load-model',
+        '*',
+        '--http-max-input-size',
+        String(1 << 30),
+        '--exit-timeout-secs',
+        '10',
+      ],
+      note,
+    );
+    poll = new ServerProcess(
+      'poll server',
+      ['--model-repository', pollRepo, '--model-control-mode', 'poll', '--repository-poll-secs', '1', '--exit-timeout-secs', '10'],
+      note,
+    );
     await Promise.all([main.start(), poll.start()]);
   }
   const given = opts.url ? (/^https?:\/\//.test(opts.url) ? opts.url : `http://${opts.url}`) : undefined;
@@ -81,7 +100,9 @@ export async function runStress(opts: StressOptions): Promise<number> {
   const sum = (f: (t: Tally) => number) => [...tallies.values()].reduce((n, t) => n + f(t), 0);
   const live = setInterval(() => {
     const secs = Math.max(1, (Date.now() - start) / 1000);
-    out(`t=${secs.toFixed(0)}s requests=${sum((t) => t.requests)} (${(sum((t) => t.requests) / secs).toFixed(0)}/s) wrong=${sum((t) => t.wrong)} unexpected=${sum((t) => t.unexpected)} restarts=${(main?.restarts ?? 0) + (poll?.restarts ?? 0)} rss=${mb(main?.sampleRss())}`);
+    out(
+      `t=${secs.toFixed(0)}s requests=${sum((t) => t.requests)} (${(sum((t) => t.requests) / secs).toFixed(0)}/s) wrong=${sum((t) => t.wrong)} unexpected=${sum((t) => t.unexpected)} restarts=${(main?.restarts ?? 0) + (poll?.restarts ?? 0)} rss=${mb(main?.sampleRss())}`,
+    );
   }, 5000);
   const client = async () => {
     while (Date.now() < deadline) {
@@ -109,10 +130,15 @@ export async function runStress(opts: StressOptions): Promise<number> {
   clearInterval(live);
   clearInterval(sampler);
   for (const s of [main, poll]) if (s) s.rss.end = s.sampleRss();
-  const healthy = await fetch(`${ctx.mainUrl()}/v2/health/live`).then((r) => r.status === 200).catch(() => false);
+  const healthy = await fetch(`${ctx.mainUrl()}/v2/health/live`)
+    .then((r) => r.status === 200)
+    .catch(() => false);
   if (!healthy) note('UNEXPECTED: the server is not live at the end of the run');
   const exits: string[] = [];
-  for (const [label, s] of [['main server', main], ['poll server', poll]] as const) {
+  for (const [label, s] of [
+    ['main server', main],
+    ['poll server', poll],
+  ] as const) {
     if (!s) continue;
     const code = await s.stop();
     exits.push(`${label}: SIGTERM → exit code ${code}`);
@@ -133,11 +159,20 @@ export async function runStress(opts: StressOptions): Promise<number> {
       unwritten = true;
     }
   }
-  const failed = unwritten || sum((t) => t.wrong) > 0 || sum((t) => t.unexpected) > 0 || restarts > 0 || !healthy || exits.some((e) => !e.endsWith('exit code 0'));
+  const failed =
+    unwritten || sum((t) => t.wrong) > 0 || sum((t) => t.unexpected) > 0 || restarts > 0 || !healthy || exits.some((e) => !e.endsWith('exit code 0'));
   return failed ? 1 : 0;
 }
 
-function renderReport(opts: StressOptions, scenarios: Scenario[], tallies: Map<string, Tally>, servers: (ServerProcess | undefined)[], restarts: number, exits: string[], seconds: number): string {
+function renderReport(
+  opts: StressOptions,
+  scenarios: Scenario[],
+  tallies: Map<string, Tally>,
+  servers: (ServerProcess | undefined)[],
+  restarts: number,
+  exits: string[],
+  seconds: number,
+): string {
   const lines: string[] = [];
   lines.push(`Stress run: ${seconds.toFixed(0)} s, ${opts.clients} clients, seed ${opts.seed}${opts.url ? `, against ${opts.url}` : ''}`);
   lines.push('');
@@ -158,7 +193,9 @@ function renderReport(opts: StressOptions, scenarios: Scenario[], tallies: Map<s
   for (const [i, s] of servers.entries()) {
     if (!s) continue;
     const growth = s.rss.mid && s.rss.end ? ((s.rss.end - s.rss.mid) / s.rss.mid) * 100 : undefined;
-    lines.push(`${i === 0 ? 'Main' : 'Poll'} server resident memory: start ${mb(s.rss.start)}, mid-run ${mb(s.rss.mid)}, end ${mb(s.rss.end)}, peak ${mb(s.rss.peak)}; growth over the second half ${growth === undefined ? 'n/a' : `${growth.toFixed(1)} %`}`);
+    lines.push(
+      `${i === 0 ? 'Main' : 'Poll'} server resident memory: start ${mb(s.rss.start)}, mid-run ${mb(s.rss.mid)}, end ${mb(s.rss.end)}, peak ${mb(s.rss.peak)}; growth over the second half ${growth === undefined ? 'n/a' : `${growth.toFixed(1)} %`}`,
+    );
   }
   lines.push(...exits);
   return lines.join('\n');

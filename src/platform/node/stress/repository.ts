@@ -36,10 +36,13 @@ sequence_batching {
 }
 `,
     'accumulate/1/model.onnx': accumulatorModel(),
-    'identity/config.pbtxt': 'max_batch_size: 0\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] }\n',
+    'identity/config.pbtxt':
+      'max_batch_size: 0\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] }\n',
     'identity/1/model.onnx': identityModel('float32', ['n']),
-    'slow_js/config.pbtxt': 'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 2 kind: KIND_CPU }\n',
-    'slow_js/1/model.js': 'export async function execute(rs) { await new Promise((r) => setTimeout(r, 300)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
+    'slow_js/config.pbtxt':
+      'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 2 kind: KIND_CPU }\n',
+    'slow_js/1/model.js':
+      'export async function execute(rs) { await new Promise((r) => setTimeout(r, 300)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
     'churn/config.pbtxt': `max_batch_size: 8\n${IO16}`,
     'churn/1/model.onnx': addSubModel(),
   });

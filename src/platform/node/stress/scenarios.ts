@@ -38,7 +38,12 @@ interface Reply {
 }
 
 async function post(url: string, body: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Reply> {
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'accept-encoding': 'identity' }, signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'accept-encoding': 'identity' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.text();
   let parsed: Reply['body'];
   try {
@@ -75,7 +80,8 @@ async function sequence(ctx: StressContext, id: number, length: number, end: boo
     const got = out(r, 'OUTPUT')?.[0];
     if (got !== sum) return { requests: i + 1, wrong: `sequence ${id} step ${i}: got ${got}, expected ${sum}` };
   }
-  if (Date.now() - started > SEQUENCE_BUDGET_MS) return { requests: length, unexpected: `sequence ${id} took ${Date.now() - started} ms (> ${SEQUENCE_BUDGET_MS} ms)` };
+  if (Date.now() - started > SEQUENCE_BUDGET_MS)
+    return { requests: length, unexpected: `sequence ${id} took ${Date.now() - started} ms (> ${SEQUENCE_BUDGET_MS} ms)` };
   return { requests: length };
 }
 
@@ -83,14 +89,20 @@ async function addSub(ctx: StressContext, model: string, rows: number): Promise<
   const a = floats(ctx, rows * 16);
   const b = floats(ctx, rows * 16);
   const r = await post(`${ctx.mainUrl()}/v2/models/${model}/infer`, {
-    inputs: [{ name: 'INPUT0', shape: [rows, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [rows, 16], datatype: 'FP32', data: b }],
+    inputs: [
+      { name: 'INPUT0', shape: [rows, 16], datatype: 'FP32', data: a },
+      { name: 'INPUT1', shape: [rows, 16], datatype: 'FP32', data: b },
+    ],
   });
   if (r.status !== 200) return { requests: 1, unexpected: `${model}: HTTP ${r.status} ${r.body.error}` };
   const sum = out(r, 'OUTPUT0');
   const diff = out(r, 'OUTPUT1');
   for (let i = 0; i < a.length; i++) {
     if (sum?.[i] !== Math.fround(a[i]! + b[i]!) || diff?.[i] !== Math.fround(a[i]! - b[i]!)) {
-      return { requests: 1, wrong: `${model} element ${i}: got ${sum?.[i]}/${diff?.[i]}, expected ${Math.fround(a[i]! + b[i]!)}/${Math.fround(a[i]! - b[i]!)}` };
+      return {
+        requests: 1,
+        wrong: `${model} element ${i}: got ${sum?.[i]}/${diff?.[i]}, expected ${Math.fround(a[i]! + b[i]!)}/${Math.fround(a[i]! - b[i]!)}`,
+      };
     }
   }
   return { requests: 1 };
@@ -105,7 +117,12 @@ function throttled(ctx: StressContext, name: string, ms: number): boolean {
 }
 
 export const SCENARIOS: Scenario[] = [
-  { name: 'sequence_valid', weight: 25, description: 'a complete sequence (START … END) with running sums checked', run: (ctx) => sequence(ctx, ctx.nextId(), gaussianLength(ctx), true) },
+  {
+    name: 'sequence_valid',
+    weight: 25,
+    description: 'a complete sequence (START … END) with running sums checked',
+    run: (ctx) => sequence(ctx, ctx.nextId(), gaussianLength(ctx), true),
+  },
   {
     name: 'sequence_valid_valid',
     weight: 6,
@@ -118,14 +135,22 @@ export const SCENARIOS: Scenario[] = [
       return { ...second, requests: first.requests + second.requests };
     },
   },
-  { name: 'sequence_no_end', weight: 5, description: 'a sequence without END: its slot must be reclaimed after the idle timeout', run: (ctx) => sequence(ctx, ctx.nextId(), gaussianLength(ctx), false) },
+  {
+    name: 'sequence_no_end',
+    weight: 5,
+    description: 'a sequence without END: its slot must be reclaimed after the idle timeout',
+    run: (ctx) => sequence(ctx, ctx.nextId(), gaussianLength(ctx), false),
+  },
   {
     name: 'sequence_no_start',
     weight: 3,
     description: 'a request without START for an unknown sequence gets the START-flag error',
     async run(ctx) {
       const id = ctx.nextId();
-      const r = await post(`${ctx.mainUrl()}/v2/models/accumulate/infer`, { parameters: { sequence_id: id }, inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }] });
+      const r = await post(`${ctx.mainUrl()}/v2/models/accumulate/infer`, {
+        parameters: { sequence_id: id },
+        inputs: [{ name: 'INPUT', shape: [1, 1], datatype: 'INT32', data: [1] }],
+      });
       if (r.status === 400 && r.body.error?.includes('must specify the START flag')) return { requests: 1 };
       return { requests: 1, unexpected: `no-START request: HTTP ${r.status} ${r.body.error ?? 'succeeded'}` };
     },
@@ -137,7 +162,9 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       if (!throttled(ctx, 'huge', 10_000)) return addSub(ctx, 'add_sub_plain', 1);
       const total = 256 * 1024 * 1024;
-      const head = new TextEncoder().encode(JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [total / 4], datatype: 'FP32', parameters: { binary_data_size: total } }] }));
+      const head = new TextEncoder().encode(
+        JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [total / 4], datatype: 'FP32', parameters: { binary_data_size: total } }] }),
+      );
       const chunk = new Uint8Array(1 << 20);
       let sent = 0;
       const body = new ReadableStream<Uint8Array>({
@@ -149,10 +176,17 @@ export const SCENARIOS: Scenario[] = [
         },
       });
       try {
-        await fetch(`${ctx.mainUrl()}/v2/models/identity/infer`, { method: 'POST', body, headers: { 'inference-header-content-length': String(head.byteLength) }, signal: AbortSignal.timeout(100), duplex: 'half' } as RequestInit);
+        await fetch(`${ctx.mainUrl()}/v2/models/identity/infer`, {
+          method: 'POST',
+          body,
+          headers: { 'inference-header-content-length': String(head.byteLength) },
+          signal: AbortSignal.timeout(100),
+          duplex: 'half',
+        } as RequestInit);
         return { requests: 1, unexpected: 'the 256 MiB request finished within 100 ms' };
       } catch (e) {
-        if ((e as Error).name !== 'TimeoutError' && (e as Error).name !== 'AbortError') return { requests: 1, unexpected: `huge tensor: ${(e as Error).message}` };
+        if ((e as Error).name !== 'TimeoutError' && (e as Error).name !== 'AbortError')
+          return { requests: 1, unexpected: `huge tensor: ${(e as Error).message}` };
       }
       const live = await fetch(`${ctx.mainUrl()}/v2/health/live`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       return live.status === 200 ? { requests: 2 } : { requests: 2, unexpected: `server not live after the huge tensor: ${live.status}` };
@@ -170,7 +204,12 @@ export const SCENARIOS: Scenario[] = [
         },
       });
       try {
-        await fetch(`${ctx.mainUrl()}/v2/models/add_sub_plain/infer`, { method: 'POST', body, signal: AbortSignal.timeout(150), duplex: 'half' } as RequestInit);
+        await fetch(`${ctx.mainUrl()}/v2/models/add_sub_plain/infer`, {
+          method: 'POST',
+          body,
+          signal: AbortSignal.timeout(150),
+          duplex: 'half',
+        } as RequestInit);
         return { requests: 1, unexpected: 'a half-sent request got a response' };
       } catch {
         return { requests: 1 };
@@ -190,7 +229,12 @@ export const SCENARIOS: Scenario[] = [
       }
     },
   },
-  { name: 'plain_inference', weight: 22, description: 'single requests to a model without batching, outputs checked', run: (ctx) => addSub(ctx, 'add_sub_plain', 1) },
+  {
+    name: 'plain_inference',
+    weight: 22,
+    description: 'single requests to a model without batching, outputs checked',
+    run: (ctx) => addSub(ctx, 'add_sub_plain', 1),
+  },
   {
     name: 'batched_inference',
     weight: 15,
@@ -209,7 +253,12 @@ export const SCENARIOS: Scenario[] = [
       const r = await post(`${ctx.mainUrl()}/v2/repository/models/churn/${action}`, {});
       if (r.status !== 200) return { requests: 1, unexpected: `${action} churn: HTTP ${r.status} ${r.body.error}` };
       const x = floats(ctx, 16);
-      const inf = await post(`${ctx.mainUrl()}/v2/models/churn/infer`, { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] });
+      const inf = await post(`${ctx.mainUrl()}/v2/models/churn/infer`, {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+        ],
+      });
       if (inf.status === 200) {
         const got = out(inf, 'OUTPUT0');
         return got?.every((v, i) => v === Math.fround(2 * x[i]!)) ? { requests: 2 } : { requests: 2, wrong: 'churn returned wrong sums' };
@@ -227,7 +276,12 @@ export const SCENARIOS: Scenario[] = [
       if (!url || !ctx.pollRepo) return addSub(ctx, 'add_sub_plain', 1);
       if (throttled(ctx, 'poll-edit', 1500)) writeFileSync(join(ctx.pollRepo, 'reloaded', 'config.pbtxt'), pollConfig(++ctx.pollGeneration.value));
       const x = floats(ctx, 16);
-      const r = await post(`${url}/v2/models/reloaded/infer`, { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x }, { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x }] });
+      const r = await post(`${url}/v2/models/reloaded/infer`, {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: x },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'FP32', data: x },
+        ],
+      });
       if (r.status !== 200) return { requests: 1, unexpected: `during POLL reloads: HTTP ${r.status} ${r.body.error}` };
       return out(r, 'OUTPUT1')?.every((v) => v === 0) ? { requests: 1 } : { requests: 1, wrong: 'reloaded model returned wrong differences' };
     },

@@ -21,7 +21,11 @@ export class ServerProcess {
   }
 
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, [join(packageRoot(), 'bin', 'nereid.mjs'), 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      [join(packageRoot(), 'bin', 'nereid.mjs'), 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...this.args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.proc = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {

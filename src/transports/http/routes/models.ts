@@ -41,7 +41,9 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
     case '':
       return method === 'GET' ? guard(() => json(server.modelMetadata(model, version))) : methodNotAllowed();
     case 'ready':
-      return method === 'GET' ? guard(() => (server.modelReady(model, version) ? empty(200) : errorResponse(400, 'Model version not ready'))) : methodNotAllowed();
+      return method === 'GET'
+        ? guard(() => (server.modelReady(model, version) ? empty(200) : errorResponse(400, 'Model version not ready')))
+        : methodNotAllowed();
     case 'config':
       return method === 'GET' ? guard(() => json(server.modelConfig(model, version))) : methodNotAllowed();
     case 'stats':

@@ -87,7 +87,15 @@ async function settle(fn: () => Promise<void>): Promise<Response> {
 }
 
 async function audit(c: Context, ctx: RouteContext, what: Pick<AuditEntry, 'action' | 'model' | 'config_override' | 'files'>, res: Response): Promise<void> {
-  const result = res.status === 200 ? 'ok' : ((await res.clone().json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`;
+  const result =
+    res.status === 200
+      ? 'ok'
+      : ((
+          (await res
+            .clone()
+            .json()
+            .catch(() => ({}))) as { error?: string }
+        ).error ?? `HTTP ${res.status}`);
   const name = what.model.includes('::') ? what.model.split('::')[1]! : what.model;
   const versions = (await ctx.server.index(true)).filter((e) => e.name === name && e.version).map((e) => e.version!);
   ctx.audit({ time: new Date().toISOString(), ...what, versions, source: ctx.remoteAddress(c), status: res.status, result });

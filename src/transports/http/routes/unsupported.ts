@@ -24,7 +24,10 @@ function refuse(methods: readonly string[], message: string): (c: Context) => Re
 const GET_POST = ['GET', 'POST'] as const;
 
 export function unsupportedRoutes(app: Hono): void {
-  for (const [kind, message] of [['systemsharedmemory', SYSTEM_SHM], ['cudasharedmemory', CUDA_SHM]] as const) {
+  for (const [kind, message] of [
+    ['systemsharedmemory', SYSTEM_SHM],
+    ['cudasharedmemory', CUDA_SHM],
+  ] as const) {
     // status is GET, register/unregister POST (Triton's HandleSystemSharedMemory/HandleCudaSharedMemory).
     for (const prefix of [`/v2/${kind}`, `/v2/${kind}/region/:region`]) {
       app.all(`${prefix}/status`, refuse(['GET'], message));
