@@ -42,9 +42,9 @@ const builds = {
     platform: 'node',
     entryPoints: {
       index: 'src/platform/node/index.ts',
-      cli: 'src/platform/node/cli.ts',
+      cli: 'src/cli/node.ts',
       'js-worker': 'src/platform/node/js-worker.ts',
-      'ort-thread': 'src/platform/node/ort-thread.ts',
+      'ort-thread': 'src/platform/ort/node/ort-thread.ts',
       electron: 'src/platform/electron/index.ts',
     },
     outdir: `${OUT}/node`,
@@ -53,7 +53,7 @@ const builds = {
   deno: maybe({
     ...external,
     platform: 'neutral',
-    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/platform/deno/cli.ts', 'js-worker': 'src/platform/deno/js-worker.ts' }),
+    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/cli/deno.ts', 'js-worker': 'src/platform/deno/js-worker.ts' }),
     outdir: `${OUT}/deno`,
   }),
   browser: maybe({

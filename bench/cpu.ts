@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeHttpTransport } from '../src/platform/node/http-transport.ts';
+import { nodeHttpTransport } from '../src/cli/perf-transport.ts';
 import { benchModels, benchRepository } from './models.ts';
 
 const args = process.argv.slice(2);

@@ -13,8 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { detectCuda } from '../src/platform/node/ort-node.ts';
-import { nodeHttpTransport } from '../src/platform/node/http-transport.ts';
+import { detectCuda } from '../src/platform/ort/node/backend.ts';
+import { nodeHttpTransport } from '../src/cli/perf-transport.ts';
 import { type LevelResult, runPerf } from '../src/tools/perf/index.ts';
 import { mlpModel, mlpWeights, mulberry32 } from '../src/tools/onnx/models.ts';
 

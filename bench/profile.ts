@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchModels, benchRepository } from './models.ts';
 import { runPerf } from '../src/tools/perf/index.ts';
-import { nodeHttpTransport } from '../src/platform/node/http-transport.ts';
+import { nodeHttpTransport } from '../src/cli/perf-transport.ts';
 
 const [id = 'tiny', which = 'plain', conc = '16', dir = '/tmp/prof'] = process.argv.slice(2);
 const m = benchModels(false).find((x) => x.id === id)!;

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type LevelResult, runPerf } from '../src/tools/perf/index.ts';
-import { nodeHttpTransport } from '../src/platform/node/http-transport.ts';
+import { nodeHttpTransport } from '../src/cli/perf-transport.ts';
 import { type BenchModel, benchModels, benchRepository } from './models.ts';
 import { renderChart } from './chart.ts';
 import { renderResults, type Row } from './results.ts';

@@ -18,7 +18,7 @@ export default function setup(): () => void {
   const saved = [...TEMP_VARS, 'ORT_DISABLE_TELEMETRY'].map((k) => [k, process.env[k]] as const);
   const dir = mkdtempSync(join(tmpdir(), 'nereid-vitest-'));
   for (const k of TEMP_VARS) process.env[k] = dir;
-  // Nereid turns onnxruntime's telemetry off (src/platform/node/ort-node.ts; it writes `.ses` and
+  // Nereid turns onnxruntime's telemetry off (src/platform/ort/node/backend.ts; it writes `.ses` and
   // `mat-debug-<pid>.log` into the temp dir); tests that use onnxruntime-node directly need the same.
   // test/temp-cleanup.test.ts checks the server's own setting without this.
   process.env.ORT_DISABLE_TELEMETRY ??= '1';

@@ -3,7 +3,7 @@ import { toJson } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { ModelConfigSchema } from '../src/core/config/gen/model_config_pb.ts';
 import { parseConfigText } from '../src/core/config/parse.ts';
-import { SERVE_FLAGS } from '../src/platform/cli/serve-flags.ts';
+import { SERVE_FLAGS } from '../src/cli/serve-flags.ts';
 
 // The README against the code: what it presents as an example's config, the files it names, the
 // example models it lists and the defaults of the serve flags.

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type ModelSource } from '../../src/core/index.ts';
-import { instanceThread } from '../../src/platform/node/ort-node.ts';
+import { instanceThread } from '../../src/platform/ort/node/backend.ts';
 import { GraphBuilder } from '../../src/tools/onnx/builder.ts';
 import { addSubModel, mlpModel, mulberry32 } from '../../src/tools/onnx/models.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExampleServer, startExampleServer } from '../../examples/browser/serve.mjs';
-import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
+import { writeRepositoryIndex } from '../../src/cli/repo-index.ts';
 import { addSubModel, identityModel } from '../../src/tools/onnx/models.ts';
 import { kserveContract } from '../contract/kserve-contract.ts';
 import { tmpTree } from '../helpers/tmp.ts';

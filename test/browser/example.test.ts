@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleInputs, type TensorMeta } from '../../examples/browser/inputs.ts';
 import { type ExampleServer, startExampleServer } from '../../examples/browser/serve.mjs';
-import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
+import { writeRepositoryIndex } from '../../src/cli/repo-index.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
 import { launchBrowser, skipBrowser, snapshotDist } from './harness.ts';
 

@@ -63,7 +63,7 @@ const runtimes = [
     serve: (args: string[]) => run(process.execPath, [BIN, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', ...args]),
   },
   {
-    name: 'Deno (src/platform/deno/cli.ts)',
+    name: 'Deno (src/cli/deno.ts)',
     skip: skipDeno,
     serve: (args: string[]) => run(DENO, [...DENO_RUN, DENO_CLI, '--model-repository', repo, '--http-address', '127.0.0.1', ...args], denoEnv()),
   },

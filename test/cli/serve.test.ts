@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVE_FLAGS } from '../../src/platform/cli/serve-flags.ts';
+import { SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
 import { addSubModel } from '../../src/tools/onnx/models.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { tmpTree } from '../helpers/tmp.ts';

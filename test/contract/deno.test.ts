@@ -6,7 +6,7 @@ import { kserveContract } from './kserve-contract.ts';
 // The shared KServe contract against a real Deno server process (Deno.serve + the same hono app,
 // fsDeno repository driver, onnxruntime-node through Deno's npm support).
 describe.skipIf(skipDeno)('Deno server', () => {
-  kserveContract('Deno, `deno run src/platform/deno/cli.ts` process over TCP', async (files) => {
+  kserveContract('Deno, `deno run src/cli/deno.ts` process over TCP', async (files) => {
     const srv = await startDeno(['--model-repository', tmpTree(files)]);
     return {
       fetch: (path, init) => fetch(`${srv.url}${path}`, init),

@@ -4,7 +4,7 @@ import { fsNode } from '../../src/platform/drivers/fs-node.ts';
 import { http } from '../../src/platform/drivers/http.ts';
 import { indexedDb } from '../../src/platform/drivers/indexeddb.ts';
 import { memory } from '../../src/platform/drivers/memory.ts';
-import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
+import { writeRepositoryIndex } from '../../src/cli/repo-index.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 import { contractFiles, driverContract } from './driver-contract.ts';
 import { fakeIdb } from './fake-idb.ts';

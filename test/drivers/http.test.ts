@@ -6,7 +6,7 @@ import { type ExampleServer, startExampleServer } from '../../examples/browser/s
 import type { DownloadProgress } from '../../src/transports/worker/protocol.ts';
 import { http } from '../../src/platform/drivers/http.ts';
 import { createServer, type InferenceServer } from '../../src/platform/node/index.ts';
-import { writeRepositoryIndex } from '../../src/platform/node/repo-index.ts';
+import { writeRepositoryIndex } from '../../src/cli/repo-index.ts';
 import { addSubModel } from '../../src/tools/onnx/models.ts';
 import { tmpTree, writeTree } from '../helpers/tmp.ts';
 

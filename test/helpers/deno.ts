@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 /** The Deno binary of the `deno` devDependency. */
 export const DENO = resolve('node_modules/.bin/deno');
-export const DENO_CLI = 'src/platform/deno/cli.ts';
+export const DENO_CLI = 'src/cli/deno.ts';
 /** `deno run` flags the Deno server needs (npm packages from ./node_modules). */
 export const DENO_RUN = ['run', '-A', '--node-modules-dir=manual', '--unstable-no-legacy-abort'];
 

@@ -1,6 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import { describe, expect, it } from 'vitest';
-import { adaptiveSession } from '../../src/platform/node/adaptive-session.ts';
+import { adaptiveSession } from '../../src/platform/ort/node/adaptive-session.ts';
 
 /** A stand-in for an onnxruntime-node session: computes synchronously inside a setImmediate, as it does. */
 function fakeSession(label: string, blockMs: number | ((run: number) => number)) {

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createLogger, type ModelSource, parseConfigText } from '../../src/core/index.ts';
-import { placeInstance } from '../../src/platform/node/ort-node.ts';
-import { probeFeeds } from '../../src/platform/node/ort-probe.ts';
+import { placeInstance } from '../../src/platform/ort/node/backend.ts';
+import { probeFeeds } from '../../src/platform/ort/node/ort-probe.ts';
 import type { OrtTensorCtor } from '../../src/platform/ort/convert.ts';
 import { addSubModel, mlpModel } from '../../src/tools/onnx/models.ts';
 

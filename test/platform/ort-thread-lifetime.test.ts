@@ -55,7 +55,7 @@ describe('onnxruntime session threads and the process lifetime', () => {
     // nothing keeps it alive while the run is pending, and hangs if the idle thread still does.
     const script = `
       import ort from '${ort}';
-      import { createThreadSession } from '${src('src/platform/node/thread-session.ts')}';
+      import { createThreadSession } from '${src('src/platform/ort/node/thread-session.ts')}';
       import { addSubModel } from '${src('src/tools/onnx/models.ts')}';
       const s = await createThreadSession(ort.Tensor, { model: addSubModel(), options: { executionProviders: ['cpu'] } });
       const t = (v) => new ort.Tensor('float32', Float32Array.from({ length: 16 }, (_, i) => v * i), [1, 16]);

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { OrtTensorCtor } from '../../src/platform/ort/convert.ts';
-import { createThreadSession } from '../../src/platform/node/thread-session.ts';
+import { createThreadSession } from '../../src/platform/ort/node/thread-session.ts';
 import { addSubModel } from '../../src/tools/onnx/models.ts';
 
 const Ctor = ort.Tensor as unknown as OrtTensorCtor;

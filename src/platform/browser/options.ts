@@ -1,5 +1,5 @@
 import type { ControlMode, RepositoryMount } from '../../core/index.ts';
-import type { WebProvider } from '../ort/ort-web.ts';
+import type { WebProvider } from '../ort/web.ts';
 
 /** A repository described as plain data, so it can be posted to the worker. */
 export type RepositorySpec =

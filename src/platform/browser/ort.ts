@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
 import type { ExecutionBackend } from '../../core/index.ts';
-import { ortWebBackend, type OrtWebModule, type WebProvider } from '../ort/ort-web.ts';
+import { ortWebBackend, type OrtWebModule, type WebProvider } from '../ort/web.ts';
 import type { BrowserCapabilities } from './capabilities.ts';
 
 export interface BrowserOrtOptions {

@@ -4,8 +4,8 @@ import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
 import { absolutePath, baseName, fsDeno } from '../drivers/fs-deno.ts';
 import { jsBackend, type WorkerHandle } from '../js-backend/host.ts';
-import type { CudaStatus } from '../node/ort-node.ts';
-import { type OrtWebModule, ortWebBackend, requestedProvider } from '../ort/ort-web.ts';
+import type { CudaStatus } from '../ort/node/backend.ts';
+import { type OrtWebModule, ortWebBackend, requestedProvider } from '../ort/web.ts';
 import { type ProviderName, ortRouter } from '../ort/router.ts';
 import { removedAtExit } from './exit-cleanup.ts';
 
@@ -79,7 +79,7 @@ type Native = { backend: ExecutionBackend; cuda: CudaStatus } | { reason: string
 /** onnxruntime-node through Deno's npm support; a reason instead when its addon cannot load here. */
 async function loadNative(cpuCount: number, cuda: CudaStatus | undefined, log?: Logger): Promise<Native> {
   try {
-    const { detectCuda, ortNodeBackend } = await import('../node/ort-node.ts');
+    const { detectCuda, ortNodeBackend } = await import('../ort/node/backend.ts');
     const status = cuda ?? (await detectCuda(log));
     return { backend: ortNodeBackend({ cpuCount, cuda: status }), cuda: status };
   } catch (e) {

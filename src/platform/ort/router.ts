@@ -1,5 +1,5 @@
 import type { BackendInstance, ExecutionBackend, InstanceSpec, ModelSource } from '../../core/index.ts';
-import { requestedProvider } from './ort-web.ts';
+import { requestedProvider } from './web.ts';
 
 export type ProviderName = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 

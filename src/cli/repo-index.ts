@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { isIgnoredName } from '../../core/repository/fingerprint.ts';
+import { isIgnoredName } from '../core/repository/fingerprint.ts';
 
-import type { RepositoryListing } from '../drivers/http.ts';
+import type { RepositoryListing } from '../platform/drivers/http.ts';
 
-export type { RepositoryListing } from '../drivers/http.ts';
+export type { RepositoryListing } from '../platform/drivers/http.ts';
 
 export const LISTING_FILE = 'repository.json';
 

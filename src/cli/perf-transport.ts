@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import type { Transport } from '../../tools/perf/index.ts';
+import type { Transport } from '../tools/perf/index.ts';
 
 /**
  * A lean HTTP/1.1 client for the load generator: keep-alive sockets through node:http, so the

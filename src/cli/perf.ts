@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { commandError, parseCommand, usageError } from '../cli/args.ts';
-import { PERF_FLAGS } from '../cli/perf-flags.ts';
-import { serverUrl } from '../cli/server-url.ts';
-import { fileErrorLine } from '../cli/system-errors.ts';
-import { type InputData, parseInputFile, parseRange, runPerf } from '../../tools/perf/index.ts';
-import { nodeHttpTransport } from './http-transport.ts';
+import { commandError, parseCommand, usageError } from './args.ts';
+import { PERF_FLAGS } from './perf-flags.ts';
+import { serverUrl } from './server-url.ts';
+import { fileErrorLine } from './system-errors.ts';
+import { type InputData, parseInputFile, parseRange, runPerf } from '../tools/perf/index.ts';
+import { nodeHttpTransport } from './perf-transport.ts';
 import { outputFileProblem } from './output-file.ts';
 
 /** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP server. */

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-common';
-import type { OrtTensorCtor } from '../ort/convert.ts';
+import type { OrtTensorCtor } from '../convert.ts';
 import type { FromSession, SessionInit, ThreadTensor, ToSession } from './ort-thread-protocol.ts';
-import { packageRoot } from './package-root.ts';
-import { workerExecArgv } from './worker-argv.ts';
+import { packageRoot } from '../../node/package-root.ts';
+import { workerExecArgv } from '../../node/worker-argv.ts';
 
 type Tensor = InstanceType<OrtTensorCtor>;
 

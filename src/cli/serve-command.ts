@@ -1,9 +1,9 @@
 // `serve`, shared by the Node and Deno CLIs: flags → server → HTTP and metrics listeners → drain on
 // SIGINT/SIGTERM. Each runtime supplies only what differs (its composition root, listeners, signals).
-import { createLogger, type InferenceServer, isServerError, type Logger, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
-import type { HttpAppOptions } from '../../transports/http/app.ts';
-import { parseRestriction } from '../../transports/http/restricted.ts';
-import type { ProviderName } from '../ort/router.ts';
+import { createLogger, type InferenceServer, isServerError, type Logger, type RepositoryMount, type ServerOptions } from '../core/index.ts';
+import type { HttpAppOptions } from '../transports/http/app.ts';
+import { parseRestriction } from '../transports/http/restricted.ts';
+import type { ProviderName } from '../platform/ort/router.ts';
 import { commandError, type ParsedArgs, parseCommand, usageError } from './args.ts';
 import { checkPorts, type HeldPort, listenFailure, type ListenerSpec } from './listeners.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';

@@ -1,19 +1,19 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandError, formatHelp, parseArgs, parseCommand, usageError } from '../cli/args.ts';
-import { serverUrl } from '../cli/server-url.ts';
-import { fileErrorLine } from '../cli/system-errors.ts';
-import { connectFailure } from '../../tools/perf/client.ts';
+import { commandError, formatHelp, parseArgs, parseCommand, usageError } from './args.ts';
+import { serverUrl } from './server-url.ts';
+import { fileErrorLine } from './system-errors.ts';
+import { connectFailure } from '../tools/perf/client.ts';
 import { outputFileProblem } from './output-file.ts';
-import { SERVE_FLAGS } from '../cli/serve-flags.ts';
-import { NEREID_VERSION } from '../../core/index.ts';
-import { runServeCommand } from '../cli/serve-command.ts';
-import { createServer, repositoryMount } from './index.ts';
-import { runPerfCli } from './perf-cli.ts';
+import { SERVE_FLAGS } from './serve-flags.ts';
+import { NEREID_VERSION } from '../core/index.ts';
+import { runServeCommand } from './serve-command.ts';
+import { createServer, repositoryMount } from '../platform/node/index.ts';
+import { runPerfCli } from './perf.ts';
 import { runStress } from './stress/index.ts';
-import { STRESS_FLAGS } from '../cli/stress-flags.ts';
+import { STRESS_FLAGS } from './stress-flags.ts';
 import { LISTING_FILE, writeRepositoryIndex } from './repo-index.ts';
-import { holdPort, serve, serveMetrics } from './serve.ts';
+import { holdPort, serve, serveMetrics } from '../platform/node/listen.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
 

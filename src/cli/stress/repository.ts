@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { accumulatorModel, addSubModel, identityModel } from '../../../tools/onnx/models.ts';
+import { accumulatorModel, addSubModel, identityModel } from '../../tools/onnx/models.ts';
 
 /** Sequence idle time of the stress sequence model: no-END sequences free their slot after this. */
 export const SEQUENCE_IDLE_MS = 2000;

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { allocate, type ModelConfig, protocolType, type Tensor } from '../../core/index.ts';
-import { type OrtTensorCtor, toOrt } from '../ort/convert.ts';
+import { allocate, type ModelConfig, protocolType, type Tensor } from '../../../core/index.ts';
+import { type OrtTensorCtor, toOrt } from '../convert.ts';
 import type { FromSession, ProbeRequest, SessionInit, ThreadTensor } from './ort-thread-protocol.ts';
 import { ortThreadPath } from './thread-session.ts';
-import { workerExecArgv } from './worker-argv.ts';
+import { workerExecArgv } from '../../node/worker-argv.ts';
 
 /** How long the probe thread waits for the next probe before it ends (a burst of loads shares one). */
 const PROBE_THREAD_IDLE_MS = 5_000;

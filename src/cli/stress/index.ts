@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import { mulberry32 } from '../../../tools/onnx/models.ts';
-import { fileErrorLine } from '../../cli/system-errors.ts';
+import { mulberry32 } from '../../tools/onnx/models.ts';
+import { fileErrorLine } from '../system-errors.ts';
 import { mainRepository, pollRepository } from './repository.ts';
 import { type Scenario, SCENARIOS, type StressContext } from './scenarios.ts';
 import { ServerProcess } from './servers.ts';

@@ -1,15 +1,15 @@
-// `deno run -A src/platform/deno/cli.ts [serve] --model-repository DIR ...`: the Deno server, with
+// `deno run -A src/cli/deno.ts [serve] --model-repository DIR ...`: the Deno server, with
 // the same flags, messages and exit codes as the Node CLI (`nereid serve`).
-import { NEREID_VERSION } from '../../core/index.ts';
-import type { DenoApi } from '../../types/deno.d.ts';
-import { formatHelp, usageError } from '../cli/args.ts';
-import { SERVE_FLAGS } from '../cli/serve-flags.ts';
-import { runServeCommand } from '../cli/serve-command.ts';
-import { createServer, repositoryMount, serve, serveMetrics } from './index.ts';
+import { NEREID_VERSION } from '../core/index.ts';
+import type { DenoApi } from '../types/deno.d.ts';
+import { formatHelp, usageError } from './args.ts';
+import { SERVE_FLAGS } from './serve-flags.ts';
+import { runServeCommand } from './serve-command.ts';
+import { createServer, repositoryMount, serve, serveMetrics } from '../platform/deno/index.ts';
 
 declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
 
-const USAGE = 'Usage: deno run -A src/platform/deno/cli.ts [serve] --model-repository DIR [flags]';
+const USAGE = 'Usage: deno run -A src/cli/deno.ts [serve] --model-repository DIR [flags]';
 
 export async function main(args: string[]): Promise<number> {
   // `deno task serve -- FLAGS` passes the `--` on.

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../package-root.ts';
+import { packageRoot } from '../../platform/node/package-root.ts';
 
 /** A `nereid serve` child process the stress driver owns, restarted (and counted) if it dies. */
 export class ServerProcess {

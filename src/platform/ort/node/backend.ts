@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type ExecutionBackend, invalidArg, type Logger, type ModelSource, parameter } from '../../core/index.ts';
+import { type ExecutionBackend, invalidArg, type Logger, type ModelSource, parameter } from '../../../core/index.ts';
 import { adaptiveSession } from './adaptive-session.ts';
 import { type ProbeLimits, probeFeeds, probeRun } from './ort-probe.ts';
 import { createThreadSession } from './thread-session.ts';
-import type { OrtTensorCtor } from '../ort/convert.ts';
-import { createOrtBackend, type ProviderChoice } from '../ort/session-backend.ts';
+import type { OrtTensorCtor } from '../convert.ts';
+import { createOrtBackend, type ProviderChoice } from '../session-backend.ts';
 
 // onnxruntime-node >= 1.30 on Linux and macOS sends usage telemetry to Microsoft and writes `.ses`
 // and `mat-debug-<pid>.log` into the temp directory of every process that creates a session. A
