@@ -27,7 +27,7 @@ writeTree(root, {
   'js_model/1/model.js': 'export function execute(rs) { return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
 });
 
-const server = await createServer({ modelRepositories: [root], controlMode: 'explicit', cuda: { available: false, deviceCount: 0 } });
+const server = await createServer({ repositories: [root], controlMode: 'explicit', cuda: { available: false, deviceCount: 0 } });
 await server.start();
 const app = createHttpApp(server);
 const x = Array.from({ length: 16 }, (_, i) => i);

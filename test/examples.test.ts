@@ -7,7 +7,7 @@ import { post, startServer, type TestServer } from './helpers/server.ts';
 /** The bundled repository that `npm start` serves: every model loads and answers correctly. */
 let t: TestServer;
 beforeAll(async () => {
-  t = await startServer({ modelRepositories: ['examples/models'] });
+  t = await startServer({ repositories: ['examples/models'] });
 });
 afterAll(() => t.stop());
 

@@ -11,7 +11,7 @@ describe('package exports', () => {
   it("'nereid' on Node serves a repository through the hono app", () => {
     const r = node(`
       import { createServer, createHttpApp } from 'nereid';
-      const server = await createServer({ modelRepositories: ['examples/models'], cuda: { available: false, deviceCount: 0 } });
+      const server = await createServer({ repositories: ['examples/models'], cuda: { available: false, deviceCount: 0 } });
       await server.start();
       const res = await createHttpApp(server).request('/v2/models/add_sub');
       console.log(res.status, (await res.json()).platform);

@@ -26,7 +26,7 @@ const overrides = () =>
 const CHILD = (importFrom: string, exit: string) => `
 import { createHttpApp, createServer } from '${importFrom}';
 const [repo, body] = ${exit.startsWith('Deno') ? 'Deno.args' : 'process.argv.slice(1)'};
-const server = await createServer({ modelRepositories: [repo], controlMode: 'explicit', cuda: { available: false, deviceCount: 0, reason: 'test' } });
+const server = await createServer({ repositories: [repo], controlMode: 'explicit', cuda: { available: false, deviceCount: 0, reason: 'test' } });
 await server.start();
 const app = createHttpApp(server);
 const load = await app.request('/v2/repository/models/up/load', { method: 'POST', body });
@@ -39,7 +39,7 @@ describe('the temp directory after a server', () => {
   it('server.stop() removes the override directories of the models it still has loaded', async () => {
     const before = overrides();
     const server = await createServer({
-      modelRepositories: [tmpTree()],
+      repositories: [tmpTree()],
       controlMode: 'explicit',
       cuda: { available: false, deviceCount: 0, reason: 'test' },
       cpuCount: 1,

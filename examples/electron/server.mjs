@@ -8,7 +8,7 @@ const MODELS = fileURLToPath(new URL('../models', import.meta.url));
 
 /** Starts the embedded server on `modelRepository` (default: examples/models). */
 export async function startNereid({ modelRepository = MODELS, log } = {}) {
-  const server = await createServer({ modelRepositories: [modelRepository], controlMode: 'none', log });
+  const server = await createServer({ repositories: [modelRepository], controlMode: 'none', log });
   const started = server.start();
   return {
     server,

@@ -5,9 +5,9 @@ import type { DenoApi } from '../types/deno.d.ts';
 import { formatHelp, usageError } from './args.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 import { runServeCommand } from './serve-command.ts';
-import { createServer, repositoryMount, serve, serveMetrics } from '../platform/deno/index.ts';
+import { createServer, holdPort, repositoryMount, serve, serveMetrics } from '../platform/deno/index.ts';
 
-declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
+declare const Deno: DenoApi;
 
 const USAGE = 'Usage: deno run -A src/cli/deno.ts [serve] --model-repository DIR [flags]';
 
@@ -32,18 +32,6 @@ function isDirectory(dir: string): boolean {
     return Deno.statSync(dir).isDirectory;
   } catch {
     return false;
-  }
-}
-
-/** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */
-async function holdPort(port: number, hostname: string): Promise<{ close(): Promise<void> }> {
-  try {
-    const listener = Deno.listen({ port, hostname });
-    return { close: async () => listener.close() };
-  } catch (e) {
-    // A name that does not resolve has no code in Deno ("failed to lookup address information").
-    if ((e as { code?: string }).code === undefined && /lookup address/.test((e as Error).message)) throw Object.assign(e as Error, { code: 'ENOTFOUND' });
-    throw e;
   }
 }
 

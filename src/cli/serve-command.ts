@@ -1,23 +1,17 @@
 // `serve`, shared by the Node and Deno CLIs: flags → server → HTTP and metrics listeners → drain on
 // SIGINT/SIGTERM. Each runtime supplies only what differs (its composition root, listeners, signals).
-import { createLogger, type InferenceServer, isServerError, type Logger, type RepositoryMount, type ServerOptions } from '../core/index.ts';
-import type { HttpAppOptions } from '../transports/http/app.ts';
+import { createLogger, type InferenceServer, isServerError, type Logger, type ProviderPreference, type RepositoryMount } from '../core/index.ts';
+import type { CreateServerOptions, Listener, ListenOptions, ServeOptions } from '../platform/shape.ts';
 import { parseRestriction } from '../transports/http/restricted.ts';
-import type { ProviderName } from '../platform/ort/router.ts';
 import { commandError, type ParsedArgs, parseCommand, usageError } from './args.ts';
 import { checkPorts, type HeldPort, listenFailure, type ListenerSpec } from './listeners.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 
 /** What the serve command gives a runtime's `createServer`. */
-export interface ServeServerOptions extends Omit<ServerOptions, 'repositories' | 'backends'> {
-  modelRepositories: string[];
-  executionProvider: ProviderName;
+export interface ServeServerOptions extends CreateServerOptions {
+  repositories: string[];
+  executionProvider: ProviderPreference;
   executionTimeoutMs: number;
-}
-
-export interface Listening {
-  url: string;
-  close(): Promise<void>;
 }
 
 export interface ServeHost {
@@ -26,8 +20,8 @@ export interface ServeHost {
   isDirectory(path: string): boolean;
   repositoryMount(spec: string): RepositoryMount;
   createServer(opts: ServeServerOptions): Promise<InferenceServer>;
-  serve(server: InferenceServer, opts: HttpAppOptions & { port: number; address: string; maxHeaderSize: number }): Promise<Listening>;
-  serveMetrics(server: InferenceServer, opts: { port: number; address: string }): Promise<Listening>;
+  serve(server: InferenceServer, opts: ServeOptions): Promise<Listener>;
+  serveMetrics(server: InferenceServer, opts: ListenOptions): Promise<Listener>;
   /** Binds `port` on `address` (rejecting with the system error code) until closed: checks a port before models load. */
   holdPort(port: number, address: string): Promise<HeldPort>;
   onSignal(listener: (signal: string) => void): void;
@@ -65,7 +59,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
   host.banner?.(log, flags);
   const server = await host.createServer({
-    modelRepositories: repos,
+    repositories: repos,
     id: flags.id as string,
     controlMode: mode,
     startupModels: loadModels,
@@ -75,7 +69,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     namespacing: flags['model-namespacing'] as boolean,
     configName: flags['model-config-name'] as string | undefined,
     loadConcurrency: flags['model-load-thread-count'] as number,
-    executionProvider: flags['execution-provider'] as ProviderName,
+    executionProvider: flags['execution-provider'] as ProviderPreference,
     executionTimeoutMs: (flags['execution-timeout-secs'] as number) * 1000,
     pollIntervalMs: (flags['repository-poll-secs'] as number) * 1000,
     log,
@@ -152,10 +146,10 @@ async function openListeners(
   flags: ParsedArgs,
   httpSpec: ListenerSpec,
   metricsSpec: ListenerSpec | undefined,
-  restricted: HttpAppOptions['restricted'],
-): Promise<{ http: Listening; metrics?: Listening } | undefined> {
-  const opened: Listening[] = [];
-  const open = async (spec: ListenerSpec, listen: () => Promise<Listening>): Promise<Listening | undefined> => {
+  restricted: ServeOptions['restricted'],
+): Promise<{ http: Listener; metrics?: Listener } | undefined> {
+  const opened: Listener[] = [];
+  const open = async (spec: ListenerSpec, listen: () => Promise<Listener>): Promise<Listener | undefined> => {
     try {
       const l = await listen();
       opened.push(l);
@@ -169,7 +163,7 @@ async function openListeners(
       return undefined;
     }
   };
-  let metrics: Listening | undefined;
+  let metrics: Listener | undefined;
   if (metricsSpec) {
     metrics = await open(metricsSpec, () => host.serveMetrics(server, { port: metricsSpec.port, address: metricsSpec.address }));
     if (!metrics) return undefined;

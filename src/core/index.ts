@@ -2,7 +2,31 @@ export * from './types.ts';
 export * from './errors.ts';
 export { type Clock, realClock } from './clock.ts';
 export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
-export type { BackendInstance, ExecOutcome, ExecRequest, ExecResult, ExecTiming, ExecutionBackend, InstanceSpec, ModelSource } from './backend/backend.ts';
+export type {
+  BackendInstance,
+  DeviceKind,
+  ExecOutcome,
+  ExecRequest,
+  ExecResult,
+  ExecTiming,
+  ExecutionBackend,
+  InstanceSpec,
+  ModelSource,
+} from './backend/backend.ts';
+export {
+  chooseProviders,
+  EXECUTION_PROVIDERS,
+  isProviderName,
+  modelProvider,
+  type OrtRuntimeName,
+  type PlatformProviders,
+  PROVIDER_NAMES,
+  type ProviderChoice,
+  type ProviderName,
+  type ProviderPreference,
+  type ProviderStatus,
+} from './backend/providers.ts';
+export { RuntimeRegistry } from './backend/registry.ts';
 export { InferenceServer, type RepositoryMount, type ServerOptions, NEREID_VERSION } from './server.ts';
 export type { ControlMode, IndexEntry, LoadOptions } from './lifecycle/model-manager.ts';
 export type { DirEntry, FileStat, RepositoryDriver } from './repository/driver.ts';

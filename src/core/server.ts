@@ -1,4 +1,5 @@
 import type { ExecutionBackend } from './backend/backend.ts';
+import type { PlatformProviders, ProviderPreference } from './backend/providers.ts';
 import { BackendRegistry } from './backend/registry.ts';
 import { type Clock, realClock } from './clock.ts';
 import { clientShape, protocolType } from './config/accessors.ts';
@@ -56,6 +57,13 @@ export interface ServerOptions {
   /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2; 1 where instances cannot run in parallel). */
   defaultCpuInstances?: number;
   /**
+   * Where models run unless their config says (--execution-provider).
+   * @defaultValue 'auto' (the platform's choice for each instance kind)
+   */
+  executionProvider?: ProviderPreference;
+  /** What the platform offers to backends that run on execution providers (onnxruntime). */
+  providers?: PlatformProviders;
+  /**
    * POLL mode: milliseconds between repository polls, counted from the end of the previous one
    * (--repository-poll-secs); 0 polls only when `manager.poll()` is called.
    * @defaultValue 15000
@@ -111,6 +119,8 @@ export class InferenceServer {
       autoComplete: opts.autoComplete ?? true,
       configName: opts.configName,
       defaultCpuInstances: opts.defaultCpuInstances,
+      executionProvider: opts.executionProvider ?? 'auto',
+      providers: opts.providers,
       loadConcurrency: opts.loadConcurrency,
       createOverrideStore: opts.createOverrideStore,
     });

@@ -79,7 +79,7 @@ beforeAll(async () => {
     'fin/config.pbtxt': `backend: "js"\n${io('TYPE_INT32', '[ 1 ]')}`,
     'fin/1/model.js': FINALIZE_JS(marker),
   });
-  t = await startServer({ modelRepositories: [repo], controlMode: 'explicit', startupModels: ['*'] });
+  t = await startServer({ repositories: [repo], controlMode: 'explicit', startupModels: ['*'] });
 });
 afterAll(() => t.stop());
 

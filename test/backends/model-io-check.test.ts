@@ -77,7 +77,7 @@ describe('a configuration that does not fit its model fails the load', () => {
 
   it.each(cases)('$what', async ({ config, model, reason }) => {
     const repo = tmpTree({ 'm/config.pbtxt': config, 'm/1/model.onnx': model ?? addSubModel() });
-    const t = await startServer({ modelRepositories: [repo], exitOnError: false });
+    const t = await startServer({ repositories: [repo], exitOnError: false });
     try {
       const [entry] = await index(t);
       expect(entry).toEqual({ name: 'm', version: '1', state: 'UNAVAILABLE', reason: expect.stringMatching(reason) });
@@ -128,7 +128,7 @@ describe('configurations that fit their model load and infer correctly', () => {
       // Auto-complete, from a model with unnamed dynamic dimensions.
       'auto/1/model.onnx': identityModel('float32', [null, 4]),
     });
-    t = await startServer({ modelRepositories: [repo], exitOnError: false });
+    t = await startServer({ repositories: [repo], exitOnError: false });
   });
   afterAll(() => t.stop());
 

@@ -58,7 +58,7 @@ input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "INPT1" dat
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 4 ] } ]`,
       'misspelled/1/model.onnx': addSubModel({ dims: [null, 4] }),
     });
-    t = await startServer({ modelRepositories: [repo], executionProvider: 'wasm', exitOnError: false });
+    t = await startServer({ repositories: [repo], executionProvider: 'wasm', exitOnError: false });
   });
   afterAll(() => t.stop());
 

@@ -53,7 +53,7 @@ beforeAll(async () => {
     'bad_spin/config.pbtxt': ADD_SUB(param('allow_spinning', 'yes')),
     'bad_spin/1/model.onnx': addSubModel(),
   });
-  t = await startServer({ modelRepositories: [repo], exitOnError: false, log: createLogger({ write: (line) => logs.push(line) }) });
+  t = await startServer({ repositories: [repo], exitOnError: false, log: createLogger({ write: (line) => logs.push(line) }) });
 });
 afterAll(() => t.stop());
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
     'webgpu/config.pbtxt': CFG('optimization { execution_accelerators { gpu_execution_accelerator [ { name: "webgpu" } ] } }\n'),
     'webgpu/1/model.onnx': addSubModel(),
   });
-  t = await startServer({ modelRepositories: [repo] });
+  t = await startServer({ repositories: [repo] });
 });
 afterAll(() => t.stop());
 

@@ -70,7 +70,7 @@ describe.skipIf(skipBrowser)('browser: examples/browser page in Chromium', () =>
         if (p.endsWith('.onnx') && m === 'GET') downloads.push(p);
       },
     });
-    [node, browser] = await Promise.all([startServer({ modelRepositories: ['examples/models'] }), launchBrowser()]);
+    [node, browser] = await Promise.all([startServer({ repositories: ['examples/models'] }), launchBrowser()]);
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   });

@@ -14,7 +14,7 @@ import { kserveContract } from './kserve-contract.ts';
  * and the "renderer" speaks through the other end as the DOM MessagePort it becomes there.
  */
 kserveContract('worker transport over a MessagePortMain (Electron main ↔ renderer)', async (files) => {
-  const server = await createServer({ modelRepositories: [tmpTree(files)], cuda: { available: false, deviceCount: 0, reason: 'tests' } });
+  const server = await createServer({ repositories: [tmpTree(files)], cuda: { available: false, deviceCount: 0, reason: 'tests' } });
   const started = server.start();
   const { port1, port2 } = new MessageChannelMainStandIn();
   serveOverPort(server, port1, { started });

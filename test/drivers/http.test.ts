@@ -91,7 +91,7 @@ describe('POLL against the http driver (Node core, onnxruntime-node)', () => {
     writeRepositoryIndex(dir);
     repo = await startExampleServer({ port: 0, models: dir, build: false, index: false, quiet: true });
     s = await createServer({
-      modelRepositories: [{ driver: http({ base: `${repo.url}models/` }), namespace: 'web' }],
+      repositories: [{ driver: http({ base: `${repo.url}models/` }), namespace: 'web' }],
       controlMode: 'poll',
       cuda: { available: false, deviceCount: 0, reason: 'tests' },
     });

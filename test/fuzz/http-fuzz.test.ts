@@ -27,7 +27,7 @@ beforeAll(async () => {
       'backend: "js"\nmax_batch_size: 8\ninput { name: "INPUT0" data_type: TYPE_STRING dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_STRING dims: [ -1 ] }\n',
     'echo/1/model.js': 'export function execute(rs) { return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }',
   });
-  t = await startServer({ modelRepositories: [repo] }, { maxInputSize: MAX_INPUT });
+  t = await startServer({ repositories: [repo] }, { maxInputSize: MAX_INPUT });
 });
 afterAll(() => t.stop());
 

@@ -9,7 +9,7 @@ export interface TestServer {
 
 /** A started Node server (real onnxruntime-node, real repository on disk), reached in-process. */
 export async function startServer(
-  opts: Partial<NodeServerOptions> & { modelRepositories: NodeServerOptions['modelRepositories'] },
+  opts: Partial<NodeServerOptions> & { repositories: NodeServerOptions['repositories'] },
   http: { maxInputSize?: number } = {},
 ): Promise<TestServer> {
   const server = await createServer({ cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2, ...opts });

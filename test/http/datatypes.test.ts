@@ -77,7 +77,7 @@ beforeAll(async () => {
     files[`${name}/config.pbtxt`] = config(c.wire);
     files[`${name}/1/model.onnx`] = identityModel(c.onnx, [4]);
   }
-  t = await startServer({ modelRepositories: [tmpTree(files)] });
+  t = await startServer({ repositories: [tmpTree(files)] });
 });
 afterAll(() => t.stop());
 

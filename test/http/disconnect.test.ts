@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type InferenceServer, serve, type RunningServer } from '../../src/platform/node/index.ts';
+import { createServer, type InferenceServer, serve, type Listener } from '../../src/platform/node/index.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 
 /**
@@ -8,7 +8,7 @@ import { tmpTree } from '../helpers/tmp.ts';
  * (never executed); the request ahead of it still completes.
  */
 let server: InferenceServer;
-let http: RunningServer;
+let http: Listener;
 beforeAll(async () => {
   const repo = tmpTree({
     // One instance, 400 ms per request: a second request has to queue behind the first.
@@ -17,7 +17,7 @@ beforeAll(async () => {
     'slow/1/model.js':
       'export async function execute(rs) { await new Promise((r) => setTimeout(r, 400)); return rs.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
   });
-  server = await createServer({ modelRepositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests' } });
+  server = await createServer({ repositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests' } });
   await server.start();
   http = await serve(server, { port: 0, address: '127.0.0.1' });
 });

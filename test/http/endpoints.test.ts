@@ -30,7 +30,7 @@ describe('health, metadata and config (NONE mode)', () => {
       'auto/1/model.onnx': addSubModel({ dims: ['batch', 4] }),
       'fixed/1/model.onnx': identityModel('int32', [3, 2]),
     });
-    t = await startServer({ modelRepositories: [repo] });
+    t = await startServer({ repositories: [repo] });
   });
   afterAll(() => t.stop());
 
@@ -151,7 +151,7 @@ describe('strict readiness and exit-on-error', () => {
       'badmodel/config.pbtxt': `max_batch_size: 8\n${IO16()}`,
       'badmodel/1/model.onnx': new Uint8Array([1, 2, 3, 4]),
     });
-    t = await startServer({ modelRepositories: [repo], exitOnError: false });
+    t = await startServer({ repositories: [repo], exitOnError: false });
   });
   afterAll(() => t.stop());
 
@@ -178,14 +178,14 @@ describe('strict readiness and exit-on-error', () => {
 
   it('without strict readiness the server is ready with failed models', async () => {
     const repo = tmpTree({ 'bad/config.pbtxt': 'nonsense' });
-    const t2 = await startServer({ modelRepositories: [repo], exitOnError: false, strictReadiness: false });
+    const t2 = await startServer({ repositories: [repo], exitOnError: false, strictReadiness: false });
     expect((await t2.request('/v2/health/ready')).status).toBe(200);
     await t2.stop();
   });
 
   it('with exit-on-error (the default) startup fails', async () => {
     const repo = tmpTree({ 'bad/config.pbtxt': 'nonsense' });
-    await expect(startServer({ modelRepositories: [repo] })).rejects.toMatchObject({ code: 'INTERNAL', message: 'failed to load all models' });
+    await expect(startServer({ repositories: [repo] })).rejects.toMatchObject({ code: 'INTERNAL', message: 'failed to load all models' });
   });
 });
 
@@ -199,7 +199,7 @@ describe('EXPLICIT mode: load and unload through the repository API', () => {
       'broken/config.pbtxt': `max_batch_size: 8\n${IO16()}`,
       'broken/1/model.onnx': new Uint8Array([9, 9, 9]),
     });
-    t = await startServer({ modelRepositories: [repo], controlMode: 'explicit', startupModels: [] });
+    t = await startServer({ repositories: [repo], controlMode: 'explicit', startupModels: [] });
   });
   afterAll(() => t.stop());
 

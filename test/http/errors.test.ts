@@ -19,7 +19,7 @@ beforeAll(async () => {
     'nobatch/config.pbtxt': 'input { name: "INPUT0" data_type: TYPE_INT32 dims: [ -1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ -1 ] }\n',
     'nobatch/1/model.onnx': identityModel('int32', ['n']),
   });
-  t = await startServer({ modelRepositories: [repo] }, { maxInputSize: MAX });
+  t = await startServer({ repositories: [repo] }, { maxInputSize: MAX });
 });
 afterAll(() => t.stop());
 

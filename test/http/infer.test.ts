@@ -40,7 +40,7 @@ beforeAll(async () => {
       'max_batch_size: 4\ninput { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\noutput { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }\n',
     'raw_identity/1/model.onnx': identityModel('float32', ['batch', 4]),
   });
-  t = await startServer({ modelRepositories: [repo] });
+  t = await startServer({ repositories: [repo] });
 });
 afterAll(() => t.stop());
 

@@ -66,7 +66,7 @@ beforeAll(async () => {
     'b/m/1/model.onnx': addSubModel(),
     'b/broken/config.pbtxt': 'x {',
   });
-  t = await startServer({ modelRepositories: [`${root}/a`, `${root}/b`], namespacing: true, exitOnError: false });
+  t = await startServer({ repositories: [`${root}/a`, `${root}/b`], namespacing: true, exitOnError: false });
 });
 afterAll(() => t.stop());
 

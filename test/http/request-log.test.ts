@@ -24,7 +24,7 @@ beforeAll(async () => {
     'add_sub/1/model.onnx': addSubModel(),
     'add_sub/2/model.onnx': addSubModel(),
   });
-  server = await createServer({ modelRepositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2 });
+  server = await createServer({ repositories: [repo], cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2 });
   await server.start();
 });
 afterAll(() => server.stop(0));

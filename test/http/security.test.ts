@@ -31,7 +31,7 @@ beforeAll(async () => {
       'backend: "js"\ninput { name: "INPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\noutput { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 1 ] }\ninstance_group { count: 4 kind: KIND_CPU }\n',
     'slow/1/model.js': SLOW,
   });
-  server = await createServer({ modelRepositories: [repo], controlMode: 'explicit', startupModels: ['*'], cuda: { available: false, deviceCount: 0 } });
+  server = await createServer({ repositories: [repo], controlMode: 'explicit', startupModels: ['*'], cuda: { available: false, deviceCount: 0 } });
   await server.start();
 });
 afterAll(() => server.stop(1000));

@@ -33,7 +33,7 @@ describe('extensions Nereid does not implement', () => {
   let t: TestServer;
   beforeAll(async () => {
     const repo = tmpTree({ 'add_sub/config.pbtxt': CONFIG, 'add_sub/1/model.onnx': addSubModel() });
-    t = await startServer({ modelRepositories: [repo] });
+    t = await startServer({ repositories: [repo] });
   });
   afterAll(() => t.stop());
 

@@ -71,7 +71,7 @@ ensemble_scheduling { step { model_name: "picky" model_version: -1 input_map { k
 });
 
 async function withServer(fn: (t: TestServer) => Promise<void>) {
-  const t = await startServer({ modelRepositories: [tmpTree(repoFiles())], controlMode: 'explicit' });
+  const t = await startServer({ repositories: [tmpTree(repoFiles())], controlMode: 'explicit' });
   try {
     await fn(t);
   } finally {

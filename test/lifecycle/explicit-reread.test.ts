@@ -101,7 +101,7 @@ describe('EXPLICIT mode re-reads the repositories on load', () => {
     const r = repos();
     const inside = join(r.addsub, 'composing_model');
     const outside = join(r.root, 'composing_model');
-    const t = await startServer({ modelRepositories: [r.addsub, r.subadd], namespacing: true, controlMode: 'explicit', startupModels: [] });
+    const t = await startServer({ repositories: [r.addsub, r.subadd], namespacing: true, controlMode: 'explicit', startupModels: [] });
     try {
       await load(t, 'simple_addsub');
       await load(t, 'simple_subadd');
@@ -135,7 +135,7 @@ describe('EXPLICIT mode re-reads the repositories on load', () => {
 
   it('a vanished copy is unloaded only after its in-flight requests finish', async () => {
     const r = repos(600);
-    const t = await startServer({ modelRepositories: [r.addsub, r.subadd], namespacing: true, controlMode: 'explicit', startupModels: [] });
+    const t = await startServer({ repositories: [r.addsub, r.subadd], namespacing: true, controlMode: 'explicit', startupModels: [] });
     try {
       await load(t, 'simple_addsub');
       const inflight = infer(t, 'addsub_repo::composing_model');
@@ -154,7 +154,7 @@ describe('EXPLICIT mode re-reads the repositories on load', () => {
 
   it('a model whose directory was deleted unloads with 200; a load of a vanished model fails and unloads it', async () => {
     const r = repos();
-    const t = await startServer({ modelRepositories: [r.subadd], controlMode: 'explicit', startupModels: [] });
+    const t = await startServer({ repositories: [r.subadd], controlMode: 'explicit', startupModels: [] });
     try {
       await load(t, 'composing_model');
       await expectPair(t, 'composing_model', 'subadd');
@@ -186,7 +186,7 @@ describe('EXPLICIT mode re-reads the repositories on load', () => {
     cpSync(join(r.subadd, 'composing_model'), join(mnt, 'model_a'), { recursive: true });
     writeFileSync(join(mnt, 'model_a', 'SUCCESS.9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'), '');
     writeFileSync(join(mnt, 'SUCCESS.model_b'), '');
-    const t = await startServer({ modelRepositories: [mnt], controlMode: 'explicit', startupModels: [], log });
+    const t = await startServer({ repositories: [mnt], controlMode: 'explicit', startupModels: [], log });
     try {
       await load(t, 'model_a');
       await expectPair(t, 'model_a', 'subadd');

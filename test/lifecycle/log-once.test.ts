@@ -14,7 +14,7 @@ output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] }, { name: "OUTPUT1
 const NOT_ONNX = 'this is not an ONNX file';
 
 /** A server whose log lines are kept: `problems()` are its error and warning lines. */
-async function serverWithLog(opts: Partial<Parameters<typeof createServer>[0]> & { modelRepositories: string[] }) {
+async function serverWithLog(opts: Partial<Parameters<typeof createServer>[0]> & { repositories: string[] }) {
   const lines: { line: string; level: LogLevel }[] = [];
   const log = createLogger({ write: (line, level) => lines.push({ line, level }) });
   const server = await createServer({ cuda: { available: false, deviceCount: 0, reason: 'tests run on CPU' }, cpuCount: 2, pollIntervalMs: 0, log, ...opts });
@@ -33,7 +33,7 @@ describe('each failure is logged once', () => {
 
   it('a model that fails to load at startup: one error line with the reason, none repeating it', async () => {
     const repo = tmpTree({ 'broken/config.pbtxt': CONFIG, 'broken/1/model.onnx': NOT_ONNX, 'good/config.pbtxt': CONFIG, 'good/1/model.onnx': addSubModel() });
-    const s = await serverWithLog({ modelRepositories: [repo], exitOnError: false });
+    const s = await serverWithLog({ repositories: [repo], exitOnError: false });
     server = s.server;
     await server.start();
     const [entry] = (await server.index()).filter((e) => e.name === 'broken');
@@ -45,7 +45,7 @@ describe('each failure is logged once', () => {
 
   it('with exit-on-error the start fails, and the reason is still logged once', async () => {
     const repo = tmpTree({ 'broken/config.pbtxt': CONFIG, 'broken/1/model.onnx': NOT_ONNX });
-    const s = await serverWithLog({ modelRepositories: [repo] });
+    const s = await serverWithLog({ repositories: [repo] });
     server = s.server;
     await expect(server.start()).rejects.toThrow('failed to load all models');
     expect(mentioning(s.problems(), "'broken'")).toHaveLength(1);
@@ -54,7 +54,7 @@ describe('each failure is logged once', () => {
   it('startup failures found before any load (missing --load-model, a name in two repositories) are logged once each', async () => {
     const a = tmpTree({ 'dup/config.pbtxt': CONFIG, 'dup/1/model.onnx': addSubModel() });
     const b = tmpTree({ 'dup/config.pbtxt': CONFIG, 'dup/1/model.onnx': addSubModel() });
-    const s = await serverWithLog({ modelRepositories: [a, b], controlMode: 'explicit', startupModels: ['ghost', 'dup'], exitOnError: false });
+    const s = await serverWithLog({ repositories: [a, b], controlMode: 'explicit', startupModels: ['ghost', 'dup'], exitOnError: false });
     server = s.server;
     await server.start();
     expect(mentioning(s.problems(), "'ghost'")).toHaveLength(1);
@@ -63,7 +63,7 @@ describe('each failure is logged once', () => {
 
   it('a failed reload in POLL mode: one error line, the previous version keeps serving', async () => {
     const repo = tmpTree({ 'm/config.pbtxt': CONFIG, 'm/1/model.onnx': addSubModel() });
-    const s = await serverWithLog({ modelRepositories: [repo], controlMode: 'poll' });
+    const s = await serverWithLog({ repositories: [repo], controlMode: 'poll' });
     server = s.server;
     await server.start();
     expect(s.problems()).toEqual([]);

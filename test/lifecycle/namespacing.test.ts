@@ -121,7 +121,7 @@ async function expectLiveAndReady(t: TestServer) {
 type Mode = 'poll' | 'explicit';
 
 async function start(mode: Mode, repos: { addsub: string; subadd: string }): Promise<TestServer> {
-  return startServer({ modelRepositories: [repos.addsub, repos.subadd], namespacing: true, controlMode: mode, startupModels: [] });
+  return startServer({ repositories: [repos.addsub, repos.subadd], namespacing: true, controlMode: mode, startupModels: [] });
 }
 
 async function load(t: TestServer, name: string) {
@@ -216,7 +216,7 @@ describe.each(['poll', 'explicit'] as Mode[])('model namespacing (%s)', (mode) =
 describe('namespaces in the index and statistics', () => {
   it('index entries carry the namespace; NAME=DIR names it', async () => {
     const repos = makeRepos(LAYOUTS.duplication!);
-    const t = await startServer({ modelRepositories: [`left=${repos.addsub}`, `right=${repos.subadd}`], namespacing: true });
+    const t = await startServer({ repositories: [`left=${repos.addsub}`, `right=${repos.subadd}`], namespacing: true });
     try {
       const index = await (await t.request('/v2/repository/index', { method: 'POST' })).json();
       expect(index).toEqual([
@@ -237,7 +237,7 @@ describe('namespaces in the index and statistics', () => {
 
   it('without namespacing a name in two repositories is not loaded', async () => {
     const repos = makeRepos({ addsub: { dup: model(ADDSUB), only_a: model(ADDSUB) }, subadd: { dup: model(SUBADD) } });
-    const t = await startServer({ modelRepositories: [repos.addsub, repos.subadd], exitOnError: false });
+    const t = await startServer({ repositories: [repos.addsub, repos.subadd], exitOnError: false });
     try {
       const index = await (await t.request('/v2/repository/index', { method: 'POST' })).json();
       expect(index).toEqual([
@@ -249,6 +249,6 @@ describe('namespaces in the index and statistics', () => {
     } finally {
       await t.stop();
     }
-    await expect(startServer({ modelRepositories: [repos.addsub, repos.subadd] })).rejects.toMatchObject({ message: 'failed to load all models' });
+    await expect(startServer({ repositories: [repos.addsub, repos.subadd] })).rejects.toMatchObject({ message: 'failed to load all models' });
   });
 });

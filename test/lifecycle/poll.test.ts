@@ -34,7 +34,7 @@ beforeAll(async () => {
     'slow/1/model.js': SLOW_JS,
     'slow/2/model.js': SLOW_JS,
   });
-  t = await startServer({ modelRepositories: [repo], controlMode: 'poll' });
+  t = await startServer({ repositories: [repo], controlMode: 'poll' });
 });
 afterAll(() => t.stop());
 
@@ -190,7 +190,7 @@ describe('POLL mode', () => {
 describe('reloads under load', () => {
   it('keeps requests flowing through ten reloads with zero failures', async () => {
     const root = tmpTree({ 'm/config.pbtxt': CFG(), 'm/1/model.onnx': addSubModel() });
-    const s = await startServer({ modelRepositories: [root], controlMode: 'poll' });
+    const s = await startServer({ repositories: [root], controlMode: 'poll' });
     let ok = 0;
     const failures: string[] = [];
     let running = true;
@@ -228,8 +228,8 @@ describe('reloads under load', () => {
 describe('the server polls on its own (pollIntervalMs, --repository-poll-secs)', () => {
   it('every interval after start; 0 means only when asked', async () => {
     const root = tmpTree({ 'a/config.pbtxt': CFG(), 'a/1/model.onnx': addSubModel() });
-    const auto = await startServer({ modelRepositories: [root], controlMode: 'poll', pollIntervalMs: 100 });
-    const manual = await startServer({ modelRepositories: [root], controlMode: 'poll', pollIntervalMs: 0 });
+    const auto = await startServer({ repositories: [root], controlMode: 'poll', pollIntervalMs: 100 });
+    const manual = await startServer({ repositories: [root], controlMode: 'poll', pollIntervalMs: 0 });
     try {
       writeTree(root, { 'b/config.pbtxt': CFG(), 'b/1/model.onnx': addSubModel() });
       let status = 0;

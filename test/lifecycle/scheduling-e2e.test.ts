@@ -37,7 +37,7 @@ beforeAll(async () => {
     'warm_fails/config.pbtxt': `backend: "js"\n${INT_IO}${WARMUP('zero_data: true')}`,
     'warm_fails/1/model.js': PICKY_JS,
   });
-  t = await startServer({ modelRepositories: [repo], controlMode: 'explicit', startupModels: ['*'], exitOnError: false });
+  t = await startServer({ repositories: [repo], controlMode: 'explicit', startupModels: ['*'], exitOnError: false });
 });
 afterAll(() => t.stop());
 

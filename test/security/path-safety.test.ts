@@ -111,7 +111,7 @@ beforeAll(async () => {
   symlinkSync(join(sandbox, 'blobs', 'missing'), join(real, 'dangling', '1', 'model.onnx'));
   let n = 0;
   server = await createServer({
-    modelRepositories: [{ driver: recording(fsNode({ root: repo }), repo, seen), namespace: 'repo', label: repo }],
+    repositories: [{ driver: recording(fsNode({ root: repo }), repo, seen), namespace: 'repo', label: repo }],
     controlMode: 'explicit',
     cuda: { available: false, deviceCount: 0 },
     createOverrideStore: async () => {

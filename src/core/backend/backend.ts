@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config/accessors.ts';
 import type { Logger } from '../log.ts';
 import type { Parameters, Tensor } from '../types.ts';
+import type { ProviderChoice } from './providers.ts';
 
 /** One model version, as handed to an execution backend. */
 export interface ModelSource {
@@ -15,6 +16,8 @@ export interface ModelSource {
   readModelFile(path: string): Promise<Uint8Array>;
   /** A local file-system path for a version file, when the repository is on disk. */
   localPath?(path: string): string | undefined;
+  /** For backends that use execution providers: where a CPU instance of this model would run (auto-complete reads the model there). */
+  providers?: ProviderChoice;
   log: Logger;
 }
 
@@ -28,6 +31,8 @@ export interface InstanceSpec {
   deviceId: number;
   /** Suggested intra-op thread count so that all instances together use the machine's cores. */
   threads?: number;
+  /** For backends that use execution providers: the core's choice for this instance (see providers.ts). */
+  providers?: ProviderChoice;
 }
 
 /** One request as the backend sees it: inputs already validated and reshaped. */
@@ -69,6 +74,8 @@ export interface BackendInstance {
 export interface ExecutionBackend {
   /** The config `backend` name this serves, e.g. `onnxruntime` or `js`. */
   readonly name: string;
+  /** Runs on execution providers: the core chooses them for each instance (InstanceSpec.providers). */
+  readonly usesProviders?: boolean;
   /** Fills missing config fields from the model file (inputs, outputs, max_batch_size). */
   autoComplete?(source: ModelSource): Promise<void>;
   createInstance(source: ModelSource, instance: InstanceSpec): Promise<BackendInstance>;

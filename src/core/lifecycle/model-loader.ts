@@ -1,5 +1,6 @@
 import { clone, create } from '@bufbuild/protobuf';
-import type { BackendInstance, InstanceSpec, ModelSource } from '../backend/backend.ts';
+import type { BackendInstance, DeviceKind, InstanceSpec, ModelSource } from '../backend/backend.ts';
+import { chooseProviders, modelProvider, type PlatformProviders, type ProviderChoice, type ProviderPreference } from '../backend/providers.ts';
 import type { BackendRegistry } from '../backend/registry.ts';
 import type { Clock } from '../clock.ts';
 import { sequenceBatching } from '../config/accessors.ts';
@@ -35,6 +36,10 @@ export interface LoaderContext {
   configName?: string;
   /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2). */
   defaultCpuInstances?: number;
+  /** --execution-provider. */
+  executionProvider: ProviderPreference;
+  /** What the platform offers (backends that use execution providers). */
+  providers?: PlatformProviders;
 }
 
 /** A model's configuration as read from the repository (or override), before per-version completion. */
@@ -88,12 +93,15 @@ export async function loadVersion(
     return new ModelVersion({ id, version, config, labels: await readLabels(source, config), instances: [], scheduler, stats, clock: ctx.clock });
   }
   const backend = ctx.backends.get(config.backend, id.name);
+  const wanted = backend.usesProviders && ctx.providers ? modelProvider(config) : undefined;
+  const choose = (kind: DeviceKind) => chooseProviders({ kind, model: wanted, server: ctx.executionProvider, platform: ctx.providers! });
+  if (backend.usesProviders && ctx.providers) source.providers = await choose('CPU');
   validateConfig(config, { gpuCount: ctx.gpuCount, checkIO: false });
   if (ctx.autoComplete && backend.autoComplete) await backend.autoComplete(source);
   normalizeConfig(config, { gpuCount: ctx.gpuCount, defaultCpuInstances: ctx.defaultCpuInstances });
   validateConfig(config, { gpuCount: ctx.gpuCount });
   const labels = await readLabels(source, config);
-  const instances = await createInstances(ctx, source, config, backend);
+  const instances = await createInstances(ctx, source, config, backend, backend.usesProviders && ctx.providers ? choose : undefined);
   try {
     await warmUp(source, config, instances);
   } catch (e) {
@@ -139,13 +147,17 @@ async function createInstances(
   source: ModelSource,
   config: ModelConfig,
   backend: ReturnType<BackendRegistry['get']>,
+  choose?: (kind: DeviceKind) => Promise<ProviderChoice>,
 ): Promise<BackendInstance[]> {
   const specs: InstanceSpec[] = [];
+  const choices = new Map<DeviceKind, Promise<ProviderChoice>>();
   for (const g of config.instanceGroup) {
-    const kind = g.kind === ModelInstanceGroup_Kind.GPU ? 'GPU' : g.kind === ModelInstanceGroup_Kind.MODEL ? 'MODEL' : 'CPU';
+    const kind: DeviceKind = g.kind === ModelInstanceGroup_Kind.GPU ? 'GPU' : g.kind === ModelInstanceGroup_Kind.MODEL ? 'MODEL' : 'CPU';
+    if (choose && !choices.has(kind)) choices.set(kind, choose(kind));
+    const providers = await choices.get(kind);
     const devices = kind === 'GPU' ? (g.gpus.length > 0 ? g.gpus : [0]) : [0];
     for (const deviceId of devices) {
-      for (let i = 0; i < g.count; i++) specs.push({ name: `${g.name}_${specs.length}`, kind, deviceId });
+      for (let i = 0; i < g.count; i++) specs.push({ name: `${g.name}_${specs.length}`, kind, deviceId, providers });
     }
   }
   const threads = Math.max(1, Math.floor(ctx.cpuCount / Math.max(1, specs.length)));

@@ -1,5 +1,7 @@
 import type { ControlMode, RepositoryMount } from '../../core/index.ts';
-import type { WebProvider } from '../ort/web.ts';
+
+/** The providers a browser has: onnxruntime-web's. */
+export type BrowserProvider = 'auto' | 'webgpu' | 'wasm';
 
 /** A repository described as plain data, so it can be posted to the worker. */
 export type RepositorySpec =
@@ -32,9 +34,9 @@ export interface WorkerServerOptions {
   /**
    * Default execution provider; a model's config may still ask for another (parameter
    * `execution_provider`, or a `webgpu`/`wasm` execution accelerator).
-   * @defaultValue 'webgpu' when a hardware WebGPU adapter is found, else 'wasm'
+   * @defaultValue 'auto': WebGPU when a hardware adapter is found, else WASM
    */
-  executionProvider?: WebProvider;
+  executionProvider?: BrowserProvider;
   /** Directory of onnxruntime-web's runtime files. @defaultValue the worker script's directory */
   wasmPaths?: string;
   /** WASM threads (more than one needs a cross-origin-isolated page). */

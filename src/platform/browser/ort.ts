@@ -1,12 +1,11 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ortWebGpu from 'onnxruntime-web/webgpu';
-import type { ExecutionBackend } from '../../core/index.ts';
-import { ortWebBackend, type OrtWebModule, type WebProvider } from '../ort/web.ts';
+import type { PlatformProviders, ProviderName, ProviderStatus } from '../../core/index.ts';
+import type { OrtRuntime } from '../ort/session-backend.ts';
+import { type OrtWebModule, ortWebRuntime } from '../ort/web.ts';
 import type { BrowserCapabilities } from './capabilities.ts';
 
 export interface BrowserOrtOptions {
-  /** `--execution-provider`. */
-  provider: WebProvider;
   /** Directory holding onnxruntime-web's `ort-wasm-simd-threaded*.{mjs,wasm}`. */
   wasmPaths: string;
   /** WASM threads (more than one needs cross-origin isolation). */
@@ -23,7 +22,7 @@ type OrtEnvModule = typeof ortWebGpu;
  * `wasmPaths`, next to the worker script by default; onnxruntime's own proxy worker stays off
  * (this already is a worker).
  */
-export function browserOrtBackend(caps: BrowserCapabilities, opts: BrowserOrtOptions): ExecutionBackend {
+export function browserOrtRuntime(caps: BrowserCapabilities, opts: BrowserOrtOptions): OrtRuntime {
   const threads = Math.max(1, opts.threads ?? (caps.crossOriginIsolated ? Math.min(4, caps.cpuCount) : 1));
   const configure = (ort: OrtEnvModule) => {
     ort.env.wasm.wasmPaths = opts.wasmPaths.endsWith('/') ? opts.wasmPaths : `${opts.wasmPaths}/`;
@@ -44,9 +43,26 @@ export function browserOrtBackend(caps: BrowserCapabilities, opts: BrowserOrtOpt
       },
     },
   };
-  return ortWebBackend({ ort, provider: opts.provider, webgpu: caps.webgpu, threads });
+  return ortWebRuntime({ ort, threads });
 }
 
 function usesWebGpu(options?: InferenceSession.SessionOptions): boolean {
   return (options?.executionProviders ?? []).some((p) => (typeof p === 'string' ? p : p.name) === 'webgpu');
+}
+
+/**
+ * The browser's providers: onnxruntime-web's WebGPU and WASM. `auto` prefers WebGPU on a hardware
+ * adapter; on a software one (SwiftShader) WASM is much faster on the same CPU, so WebGPU is used
+ * only when a model or --execution-provider asks for it.
+ */
+export function browserProviders(caps: BrowserCapabilities): PlatformProviders {
+  const native: ProviderStatus = { available: false, reason: 'the native onnxruntime package runs only in Node and Deno, not in a browser' };
+  const status: Record<ProviderName, ProviderStatus> = {
+    cpu: native,
+    cuda: native,
+    webgpu: caps.webgpu.available ? { available: true } : { available: false, reason: caps.webgpu.reason ?? 'no WebGPU adapter' },
+    wasm: { available: true },
+  };
+  const hardware = caps.webgpu.available && !caps.webgpu.fallbackAdapter;
+  return { status: (p) => status[p], auto: { CPU: hardware ? ['webgpu', 'wasm'] : ['wasm'], GPU: ['webgpu', 'wasm'] } };
 }

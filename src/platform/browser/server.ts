@@ -1,20 +1,19 @@
-import { createLogger, type ExecutionBackend, InferenceServer, type Logger, type RepositoryMount } from '../../core/index.ts';
+import { createLogger, InferenceServer, type RepositoryMount } from '../../core/index.ts';
 import type { DownloadProgress } from '../../transports/worker/protocol.ts';
 import { memory } from '../drivers/memory.ts';
 import { type BrowserCapabilities, probeCapabilities } from './capabilities.ts';
 import { jsBrowserBackend } from './js-backend.ts';
 import type { RepositorySpec, WorkerServerOptions } from './options.ts';
-import { browserOrtBackend } from './ort.ts';
+import { onnxruntimeBackend } from '../ort/session-backend.ts';
+import type { CreateServerOptions } from '../shape.ts';
+import { browserOrtRuntime, browserProviders } from './ort.ts';
 import { mountRepositories } from './repositories.ts';
 
-export interface BrowserServerOptions extends Omit<WorkerServerOptions, 'repositories'> {
-  /** Specs, or mounted drivers when the caller builds them. */
-  repositories: (RepositorySpec | RepositoryMount)[];
+export interface BrowserServerOptions extends Omit<CreateServerOptions, 'repositories' | 'executionProvider'>, Omit<WorkerServerOptions, 'repositories'> {
+  /** Base URLs (each holding a `repository.json`), specs, or mounted drivers when the caller builds them. */
+  repositories: (string | RepositorySpec | RepositoryMount)[];
   /** Download progress of model files. */
   onProgress?: (progress: DownloadProgress) => void;
-  /** Backends in addition to onnxruntime-web and the JavaScript backend. */
-  backends?: ExecutionBackend[];
-  log?: Logger;
   /** Capabilities to use instead of probing them (`probeCapabilities()`). */
   capabilities?: BrowserCapabilities;
 }
@@ -22,9 +21,9 @@ export interface BrowserServerOptions extends Omit<WorkerServerOptions, 'reposit
 /** Directory of this script: the build puts onnxruntime-web's files and js-worker.js next to it. */
 const here = () => new URL('./', import.meta.url).href;
 
-/** WebGPU on a hardware adapter; WASM otherwise (a software WebGPU adapter is far slower than WASM on the same CPU). */
+/** What `auto` picks for a model's CPU instances here: WebGPU on a hardware adapter, else WASM. */
 export function defaultProvider(caps: BrowserCapabilities): 'webgpu' | 'wasm' {
-  return caps.webgpu.available && !caps.webgpu.fallbackAdapter ? 'webgpu' : 'wasm';
+  return browserProviders(caps).auto.CPU[0] === 'webgpu' ? 'webgpu' : 'wasm';
 }
 
 /**
@@ -35,33 +34,31 @@ export function defaultProvider(caps: BrowserCapabilities): 'webgpu' | 'wasm' {
 export async function createServer(opts: BrowserServerOptions): Promise<InferenceServer> {
   const caps = opts.capabilities ?? (await probeCapabilities());
   const log = opts.log ?? createLogger({ verbose: opts.logVerbose, quiet: opts.quiet });
-  const provider = opts.executionProvider ?? defaultProvider(caps);
+  const provider = opts.executionProvider && opts.executionProvider !== 'auto' ? opts.executionProvider : defaultProvider(caps);
   const gpu = caps.webgpu.available
     ? `adapter ${caps.webgpu.adapter}${caps.webgpu.fallbackAdapter ? ' (software fallback)' : ''}`
     : `unavailable (${caps.webgpu.reason})`;
   log.info(
     `nereid: WebGPU ${gpu}, IndexedDB ${caps.indexedDb ? 'available' : 'unavailable'}, ${caps.cpuCount} cores; models run on ${provider} unless their config asks otherwise`,
   );
+  const { onProgress, capabilities: _caps, wasmPaths, threads, jsWorkerUrl, logVerbose: _v, quiet: _q, maxInputSize: _m, ...server } = opts;
   return new InferenceServer({
-    id: opts.id,
-    repositories: mountRepositories(opts.repositories, caps.indexedDb, opts.onProgress),
+    ...server,
+    repositories: mountRepositories(opts.repositories, caps.indexedDb, onProgress),
     backends: [
-      browserOrtBackend(caps, { provider, wasmPaths: opts.wasmPaths ?? here(), threads: opts.threads }),
-      jsBrowserBackend({ workerUrl: opts.jsWorkerUrl ?? new URL('js-worker.js', here()).href }),
+      onnxruntimeBackend({ web: async () => browserOrtRuntime(caps, { wasmPaths: wasmPaths ?? here(), threads }) }),
+      jsBrowserBackend({ workerUrl: jsWorkerUrl ?? new URL('js-worker.js', here()).href }),
       ...(opts.backends ?? []),
     ],
+    executionProvider: opts.executionProvider ?? 'auto',
+    providers: browserProviders(caps),
     controlMode: opts.controlMode ?? 'explicit',
     pollIntervalMs: opts.pollIntervalMs ?? 5000,
-    startupModels: opts.startupModels,
-    namespacing: opts.namespacing,
-    strictReadiness: opts.strictReadiness,
-    exitOnError: opts.exitOnError,
     cpuCount: caps.cpuCount,
     // onnxruntime-web sessions in one worker never run in parallel: one CPU instance is enough.
     defaultCpuInstances: 1,
-    // One "GPU" when WebGPU is the default, so instance groups default to one KIND_GPU instance
-    // (on WASM they default to Triton's two KIND_CPU instances).
-    gpuCount: provider === 'webgpu' && caps.webgpu.available ? 1 : 0,
+    // No CUDA devices here: instance groups default to KIND_CPU; where they run is the provider table's choice.
+    gpuCount: 0,
     log,
     createOverrideStore: async () => memory(),
   });

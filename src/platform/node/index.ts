@@ -1,34 +1,30 @@
 import { mkdtemp } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { type ExecutionBackend, InferenceServer, type RepositoryDriver, type RepositoryMount, type ServerOptions } from '../../core/index.ts';
+import { InferenceServer, type RepositoryDriver, type RepositoryMount } from '../../core/index.ts';
 import { fsNode } from '../drivers/fs-node.ts';
-import { jsNodeBackend } from './js-backend.ts';
-import { type ProviderName, ortRouter } from '../ort/router.ts';
-import { ortWebBackend } from '../ort/web.ts';
-import { type CudaStatus, detectCuda, type ExecutionThread, ortNodeBackend } from '../ort/node/backend.ts';
+import { type CudaStatus, type ExecutionThread, ortNodeRuntime } from '../ort/node/backend.ts';
+import { onnxruntimeBackend } from '../ort/session-backend.ts';
+import { ortWebRuntime } from '../ort/web.ts';
+import type { CreateServerOptions } from '../shape.ts';
+import { nodeProviders, probeCapabilities } from './capabilities.ts';
 import { removedAtExit } from './exit-cleanup.ts';
+import { jsNodeBackend } from './js-backend.ts';
 
 export * from '../../core/index.ts';
 export { createHttpApp } from '../../transports/http/app.ts';
-export { listen, serve, serveMetrics, type RunningServer, type ServeOptions } from './listen.ts';
 export { createMetricsApp } from '../../transports/http/metrics.ts';
 export { fsNode } from '../drivers/fs-node.ts';
 export { memory } from '../drivers/memory.ts';
+export type { CreateServerOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
+export { type NodeCapabilities, probeCapabilities } from './capabilities.ts';
+export { holdPort, listen, serve, serveMetrics } from './listen.ts';
 
-export interface NodeServerOptions extends Omit<ServerOptions, 'repositories' | 'backends'> {
-  /** Default execution provider (--execution-provider); webgpu/wasm run on onnxruntime-web. */
-  executionProvider?: ProviderName;
-  /** Repository directories, as `DIR` or `NAME=DIR` (NAME is the namespace). */
-  modelRepositories: (string | RepositoryMount)[];
-  /** Backends in addition to onnxruntime-node. */
-  backends?: ExecutionBackend[];
-  /** Skip CUDA detection (CPU only). */
+export interface NodeServerOptions extends CreateServerOptions {
+  /** CUDA as already detected (skips detection; tests pass `{ available: false }`). */
   cuda?: CudaStatus;
-  /** Where onnxruntime-node instances run unless their config says (default auto). */
+  /** Where onnxruntime-node instances run unless their config says. @defaultValue 'auto' */
   executionThread?: ExecutionThread;
-  /** JavaScript-backend calls taking longer fail and restart the worker (0 = no limit). */
-  executionTimeoutMs?: number;
 }
 
 /** Parses `NAME=DIR` or `DIR` into a mounted file-system repository. */
@@ -39,21 +35,20 @@ export function repositoryMount(spec: string): RepositoryMount {
   return { driver: fsNode({ root: dir }), namespace: named ? spec.slice(0, eq) : basename(dir), label: dir };
 }
 
-/** The Node composition root: file-system repositories, onnxruntime-node, temp-dir overrides. */
+/** The Node composition root: file-system repositories, onnxruntime-node (+ onnxruntime-web for WASM), temp-dir overrides. */
 export async function createServer(opts: NodeServerOptions): Promise<InferenceServer> {
-  const cpuCount = opts.cpuCount ?? availableParallelism();
-  const cuda = opts.cuda ?? (await detectCuda(opts.log));
-  const repositories = opts.modelRepositories.map((r) => (typeof r === 'string' ? repositoryMount(r) : r));
+  const caps = await probeCapabilities({ cpuCount: opts.cpuCount, cuda: opts.cuda, log: opts.log });
+  const { cpuCount } = caps;
   return new InferenceServer({
     ...opts,
-    repositories,
+    repositories: opts.repositories.map((r) => (typeof r === 'string' ? repositoryMount(r) : r)),
     cpuCount,
-    gpuCount: cuda.available ? cuda.deviceCount : 0,
+    gpuCount: caps.cuda.available ? caps.cuda.deviceCount : 0,
+    providers: nodeProviders(caps),
     backends: [
-      ortRouter({
-        native: ortNodeBackend({ cpuCount, cuda, executionThread: opts.executionThread }),
+      onnxruntimeBackend({
+        native: async () => ortNodeRuntime({ cpuCount, executionThread: opts.executionThread }),
         web: () => ortWebNode(cpuCount),
-        provider: opts.executionProvider ?? 'auto',
       }),
       jsNodeBackend({ executionTimeoutMs: opts.executionTimeoutMs }),
       ...(opts.backends ?? []),
@@ -76,5 +71,5 @@ export async function overrideStore(parent: string = tmpdir()): Promise<Reposito
 async function ortWebNode(cpuCount: number) {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = Math.max(1, cpuCount);
-  return ortWebBackend({ ort, provider: 'wasm', webgpu: { available: false, reason: 'Node.js has no WebGPU' }, threads: cpuCount });
+  return ortWebRuntime({ ort, threads: cpuCount });
 }

@@ -1,31 +1,21 @@
+import type { ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
-import type { InferenceServer } from '../../core/index.ts';
-import type { ServerResponse } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createHttpApp, type HttpAppOptions } from '../../transports/http/app.ts';
+import type { InferenceServer } from '../../core/index.ts';
+import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
+import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
 
-export interface ServeOptions extends HttpAppOptions {
-  port?: number;
-  address?: string;
-  /** Largest request head (request line + headers) in bytes; larger requests get 431. */
-  maxHeaderSize?: number;
-}
-
-export interface RunningServer {
-  url: string;
-  port: number;
-  /** Stops accepting connections and resolves once open connections are closed. */
-  close(): Promise<void>;
-}
+export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
 /** Serves a fetch handler on a Node HTTP server. */
-export function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, address: string, maxHeaderSize?: number): Promise<RunningServer> {
+export function listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions = {}): Promise<Listener> {
+  const address = opts.address ?? '0.0.0.0';
   return new Promise((resolveListen, reject) => {
-    const serverOptions = maxHeaderSize ? { maxHeaderSize } : {};
-    const http = honoServe({ fetch, port, hostname: address, serverOptions }, (info: AddressInfo) => {
+    const serverOptions = opts.maxHeaderSize ? { maxHeaderSize: opts.maxHeaderSize } : {};
+    const http = honoServe({ fetch, port: opts.port ?? 8000, hostname: address, serverOptions }, (info: AddressInfo) => {
       const host = address.includes(':') ? `[${address}]` : address;
       resolveListen({
         url: `http://${host}:${info.port}`,
@@ -42,7 +32,7 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, po
 }
 
 /** Serves the KServe v2 hono app. */
-export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<RunningServer> {
+export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
   const app = createHttpApp(server, {
     remoteAddress: (c) => getConnInfo(c).remote.address,
     cancelSignal: (c) => {
@@ -51,12 +41,12 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
     },
     ...opts,
   });
-  return listen(app.fetch, opts.port ?? 8000, opts.address ?? '0.0.0.0', opts.maxHeaderSize);
+  return listen(app.fetch, opts);
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
-export function serveMetrics(server: InferenceServer, opts: { port?: number; address?: string } = {}): Promise<RunningServer> {
-  return listen(createMetricsApp(server).fetch, opts.port ?? 8002, opts.address ?? '0.0.0.0');
+export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}): Promise<Listener> {
+  return listen(createMetricsApp(server).fetch, { port: 8002, ...opts });
 }
 
 /** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
@@ -67,3 +57,5 @@ export function holdPort(port: number, address: string): Promise<{ close(): Prom
     socket.listen({ port, host: address }, () => resolveHold({ close: () => new Promise<void>((done) => socket.close(() => done())) }));
   });
 }
+
+export const nodeListen: PlatformListen = { listen, serve, serveMetrics, holdPort };

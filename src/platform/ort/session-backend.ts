@@ -2,6 +2,10 @@ import type { InferenceSession } from 'onnxruntime-common';
 import {
   type BackendInstance,
   checkModelIO,
+  EXECUTION_PROVIDERS,
+  type OrtRuntimeName,
+  type ProviderName,
+  RuntimeRegistry,
   completeFromModelIO,
   type ExecOutcome,
   type ExecRequest,
@@ -19,31 +23,39 @@ import { fromOrt, type OrtTensorCtor, ortTypeToDataType, toOrt } from './convert
 
 type ProviderConfig = InferenceSession.ExecutionProviderConfig;
 
-/** One way to run an instance: the execution providers to ask for and how to name the device. */
-export interface ProviderChoice {
-  providers: ProviderConfig[];
-  device: string;
-  /** Why this is not the provider the model asked for (shown as the fallback reason). */
-  note?: string;
-}
-
 /** What differs between onnxruntime-node and onnxruntime-web. */
 export interface OrtRuntime {
   Tensor: OrtTensorCtor;
   createSession(model: string | Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession>;
-  /** Provider choices for an instance, best first; later ones are fallbacks. */
-  providers(spec: InstanceSpec, source: ModelSource): ProviderChoice[];
   /** Intra-op threads for a session. */
   threads(spec: InstanceSpec): number;
   /** Creates a model instance's session, when that differs from `createSession` (e.g. in its own thread). */
   createInstanceSession?(model: string | Uint8Array, options: InferenceSession.SessionOptions, source: ModelSource): Promise<InferenceSession>;
+  /** Releases what the runtime holds (probe threads, ...) when the server stops. */
+  dispose?(): Promise<void>;
 }
 
 const now = () => performance.now();
 const ns = (ms: number) => Math.round(ms * 1e6);
 
-/** The `onnxruntime` execution backend over any onnxruntime JS package. */
-export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
+/** The runtimes an `onnxruntime` backend can use, each loaded on first use (once). */
+export type OrtRuntimes = Partial<Record<OrtRuntimeName, () => Promise<OrtRuntime>>>;
+
+/** The cheapest provider of each runtime: where a model is opened just to read its tensors. */
+const READER: Record<OrtRuntimeName, ProviderName> = { native: 'cpu', web: 'wasm' };
+
+/** The session option for a provider on an instance (CUDA takes the instance's device). */
+const providerConfig = (p: ProviderName, spec: InstanceSpec): ProviderConfig => (p === 'cuda' ? { name: 'cuda', deviceId: spec.deviceId } : p);
+const deviceName = (p: ProviderName, spec: InstanceSpec): string => (p === 'cuda' ? `cuda:${spec.deviceId}` : p);
+
+/**
+ * The `onnxruntime` execution backend over the onnxruntime JS packages a platform has: each
+ * instance tries the providers the core chose for it (InstanceSpec.providers), each on the
+ * runtime its row names, and runs on the first that creates a session.
+ */
+export function onnxruntimeBackend(runtimes: OrtRuntimes): ExecutionBackend {
+  const registry = new RuntimeRegistry<OrtRuntime>();
+  for (const [name, init] of Object.entries(runtimes)) if (init) registry.register(name, init);
   const warned = new Set<string>();
   const modelInput = async (source: ModelSource): Promise<string | Uint8Array> => {
     const file = source.config.defaultModelFilename || 'model.onnx';
@@ -61,9 +73,12 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
     return io;
   };
   const readModelIO = async (source: ModelSource): Promise<ModelIO> => {
+    const first = source.providers?.providers[0] ?? 'cpu';
+    const runtime = EXECUTION_PROVIDERS[first].runtime;
     let session: InferenceSession;
     try {
-      session = await rt.createSession(await modelInput(source), { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      const rt = await registry.get(runtime);
+      session = await rt.createSession(await modelInput(source), { executionProviders: [READER[runtime]], logSeverityLevel: 3 });
     } catch (e) {
       throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${(e as Error).message}`);
     }
@@ -75,6 +90,7 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
   };
   return {
     name: 'onnxruntime',
+    usesProviders: true,
     async autoComplete(source) {
       const io = readModelIO(source);
       ios.set(source, io);
@@ -82,17 +98,28 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
     },
     async createInstance(source, spec) {
       const model = await modelInput(source);
-      const choices = rt.providers(spec, source);
+      const choice = spec.providers ?? source.providers ?? { providers: ['cpu'] };
       const errors: string[] = [];
-      const tuning = sessionTuning(source, rt.threads(spec));
-      const create = (options: InferenceSession.SessionOptions) =>
-        rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options);
-      for (const choice of choices) {
+      for (const p of choice.providers) {
+        const device = deviceName(p, spec);
+        let rt: OrtRuntime;
+        try {
+          rt = await registry.get(EXECUTION_PROVIDERS[p].runtime);
+        } catch (e) {
+          errors.push(`${device} failed: ${(e as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        const options: InferenceSession.SessionOptions = {
+          executionProviders: [providerConfig(p, spec)],
+          graphOptimizationLevel: 'all',
+          logSeverityLevel: 3,
+          ...sessionTuning(source, rt.threads(spec)),
+        };
         let session: InferenceSession;
         try {
-          session = await create({ executionProviders: choice.providers, graphOptimizationLevel: 'all', logSeverityLevel: 3, ...tuning });
+          session = await (rt.createInstanceSession ? rt.createInstanceSession(model, options, source) : rt.createSession(model, options));
         } catch (e) {
-          errors.push(`${choice.device} failed: ${(e as Error).message.split('\n')[0]}`);
+          errors.push(`${device} failed: ${(e as Error).message.split('\n')[0]}`);
           continue;
         }
         try {
@@ -102,14 +129,17 @@ export function createOrtBackend(rt: OrtRuntime): ExecutionBackend {
           throw e;
         }
         const key = `${source.namespace}::${source.name}`;
-        const fallback = [choice.note, ...errors].filter(Boolean).join('; ') || undefined;
+        const fallback = [choice.fallback, ...errors].filter(Boolean).join('; ') || undefined;
         if (fallback && !warned.has(key)) {
           warned.add(key);
-          source.log.warn(`model '${source.name}': running on ${choice.device}: ${fallback}`);
+          source.log.warn(`model '${source.name}': running on ${device}: ${fallback}`);
         }
-        return ortInstance(rt, session, choice.device, fallback);
+        return ortInstance(rt, session, device, fallback);
       }
-      throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${errors.join('; ')}`);
+      throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${[choice.fallback, ...errors].filter(Boolean).join('; ')}`);
+    },
+    async dispose() {
+      for (const rt of await registry.ready()) await rt.dispose?.();
     },
   };
 }

@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type ExecutionBackend, invalidArg, type Logger, type ModelSource, parameter } from '../../../core/index.ts';
+import { invalidArg, type Logger, type ModelSource, parameter } from '../../../core/index.ts';
 import { adaptiveSession } from './adaptive-session.ts';
 import { type ProbeLimits, probeFeeds, probeRun } from './ort-probe.ts';
 import { createThreadSession } from './thread-session.ts';
 import type { OrtTensorCtor } from '../convert.ts';
-import { createOrtBackend, type ProviderChoice } from '../session-backend.ts';
+import type { OrtRuntime } from '../session-backend.ts';
 
 // onnxruntime-node >= 1.30 on Linux and macOS sends usage telemetry to Microsoft and writes `.ses`
 // and `mat-debug-<pid>.log` into the temp directory of every process that creates a session. A
@@ -34,7 +34,6 @@ const PROBE_LIMITS: ProbeLimits = { runs: 5, fastMs: AUTO_MAIN_MS, budgetMs: 100
 
 export interface OrtNodeOptions {
   cpuCount: number;
-  cuda: CudaStatus;
   /** Where instances run when their config does not say (parameter `execution_thread`). */
   executionThread?: ExecutionThread;
 }
@@ -62,23 +61,17 @@ export function instanceThread(
 }
 
 /**
- * onnxruntime-node as Nereid's `onnxruntime` backend. KIND_GPU instances ask for the CUDA
- * execution provider on their device and fall back to CPU (logged once per model) when CUDA
- * is not usable here. onnxruntime-node computes on the thread that calls `run`; an instance runs on
- * the JavaScript thread only when a probe run at load proves it takes microseconds, and in its own
- * thread otherwise (parameter `execution_thread`: auto, main or worker; CUDA instances default to their own thread). Each session gets every core for its
- * intra-op thread pool unless the config says otherwise.
+ * onnxruntime-node as a runtime of the `onnxruntime` backend: the `cpu` and `cuda` providers.
+ * onnxruntime-node computes on the thread that calls `run`; an instance runs on the JavaScript
+ * thread only when a probe run at load proves it takes microseconds, and in its own thread
+ * otherwise (parameter `execution_thread`: auto, main or worker; CUDA instances default to their
+ * own thread). Each session gets every core for its intra-op thread pool unless the config says
+ * otherwise.
  */
-export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
-  const cpu: ProviderChoice = { providers: ['cpu'], device: 'cpu' };
-  return createOrtBackend({
+export function ortNodeRuntime(opts: OrtNodeOptions): OrtRuntime {
+  return {
     Tensor: ort.Tensor as unknown as OrtTensorCtor,
     createSession: (model, options) => (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)),
-    providers(spec, _source) {
-      if (spec.kind !== 'GPU') return [cpu];
-      if (!opts.cuda.available) return [{ ...cpu, note: `KIND_GPU requested but ${opts.cuda.reason ?? 'CUDA is not available'}` }];
-      return [{ providers: [{ name: 'cuda', deviceId: spec.deviceId }], device: `cuda:${spec.deviceId}` }, cpu];
-    },
     threads: () => opts.cpuCount,
     async createInstanceSession(model, options, source) {
       const where = instanceThread(source, options, opts.executionThread);
@@ -95,7 +88,7 @@ export function ortNodeBackend(opts: OrtNodeOptions): ExecutionBackend {
           source.log.warn(`model '${source.name}': could not move the instance to its own thread (${e.message}); it stays on the main thread`),
       });
     },
-  });
+  };
 }
 
 const placements = new WeakMap<ModelSource, Map<string, Promise<'main' | 'worker'>>>();

@@ -1,0 +1,74 @@
+import type { InferenceServer } from '../../core/index.ts';
+import { createHttpApp } from '../../transports/http/app.ts';
+import { createMetricsApp } from '../../transports/http/metrics.ts';
+import type { DenoApi } from '../../types/deno.d.ts';
+import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
+
+declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
+
+export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
+
+/**
+ * The size of a request's head as it came over HTTP/1.1 (request line and header lines).
+ * Deno.serve has no limit of its own to set, so `serve` measures it from the parsed request.
+ */
+export function requestHeadSize(req: Request): number {
+  const url = new URL(req.url);
+  let n = req.method.length + url.pathname.length + url.search.length + 13; // ' ', ' HTTP/1.1\r\n', final '\r\n'
+  req.headers.forEach((value, name) => (n += name.length + value.length + 4));
+  return n;
+}
+
+/** Serves a fetch handler with `Deno.serve`; resolves once it listens (port 0 = any free port). */
+export function listen(fetch: (req: Request, info?: unknown) => Response | Promise<Response>, opts: ListenOptions = {}): Promise<Listener> {
+  const address = opts.address ?? '0.0.0.0';
+  const max = opts.maxHeaderSize;
+  const handler =
+    max === undefined
+      ? fetch
+      : (req: Request, info?: unknown) =>
+          requestHeadSize(req) > max ? Response.json({ error: `request header fields too large (limit ${max} bytes)` }, { status: 431 }) : fetch(req, info);
+  return new Promise((resolveListen, reject) => {
+    try {
+      const http = Deno.serve(
+        {
+          port: opts.port ?? 8000,
+          hostname: address,
+          onListen: (addr) => {
+            const host = address.includes(':') ? `[${address}]` : address;
+            resolveListen({ url: `http://${host}:${addr.port}`, port: addr.port, close: () => http.shutdown() });
+          },
+        },
+        (req, info) => handler(req, info),
+      );
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
+
+/** Serves the KServe v2 hono app. */
+export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
+  const app = createHttpApp(server, { remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname, ...opts });
+  return listen((req, info) => app.fetch(req, info), opts);
+}
+
+/** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
+export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}): Promise<Listener> {
+  const app = createMetricsApp(server);
+  return listen((req) => app.fetch(req), { port: 8002, ...opts });
+}
+
+/** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */
+export async function holdPort(port: number, hostname: string): Promise<{ close(): Promise<void> }> {
+  try {
+    const listener = Deno.listen({ port, hostname });
+    return { close: async () => listener.close() };
+  } catch (e) {
+    // A name that does not resolve has no code in Deno ("failed to lookup address information").
+    if ((e as { code?: string }).code === undefined && /lookup address/.test((e as Error).message)) throw Object.assign(e as Error, { code: 'ENOTFOUND' });
+    throw e;
+  }
+}
+
+export const denoListen: PlatformListen = { listen, serve, serveMetrics, holdPort };
