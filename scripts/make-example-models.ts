@@ -61,6 +61,36 @@ export function execute(requests) {
 export function finalize() {}
 `;
 
+const COUNTDOWN_CONFIG =
+  'name: "countdown_js"\nbackend: "js"\nmax_batch_size: 0\nmodel_transaction_policy { decoupled: true }\n' +
+  tensorConfig('input', ['IN'], 'TYPE_INT32', [1]) +
+  tensorConfig('output', ['OUT'], 'TYPE_INT32', [1]);
+
+const COUNTDOWN_JS = `// A decoupled JavaScript model (model_transaction_policy { decoupled: true }): one request, many
+// responses. For IN = n it sends n, n-1, ..., 0, one response per step, each as soon as it is ready;
+// the last one is final. Streams (gRPC ModelStreamInfer, HTTP generate_stream) carry them.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Returns at once: each request's responses go out through its responseSender, also after this returns. */
+export function execute(requests) {
+  for (const request of requests) void countdown(request);
+}
+
+async function countdown(request) {
+  const sender = request.responseSender;
+  try {
+    const n = request.inputs.IN.data[0];
+    if (n < 0 || n > 1000) return sender.send({ error: \`IN must be from 0 to 1000, got \${n}\` }, { final: true });
+    for (let i = n; i >= 0; i--) {
+      await sender.send({ outputs: { OUT: { shape: [1], data: Int32Array.of(i) } } }, { final: i === 0 });
+      if (i > 0) await sleep(10);
+    }
+  } catch (e) {
+    await sender.send({ error: String(e) }, { final: true });
+  }
+}
+`;
+
 const ACCUMULATE_CONFIG = `name: "accumulate"
 platform: "onnxruntime_onnx"
 max_batch_size: 4
@@ -144,6 +174,11 @@ export function exampleModels(): ExampleModel[] {
       name: 'scale_js',
       summary: 'JavaScript backend: FP32 [-1,16] times the "factor" config parameter',
       files: { 'config.pbtxt': SCALE_JS_CONFIG, '1/model.js': SCALE_JS },
+    },
+    {
+      name: 'countdown_js',
+      summary: 'decoupled JavaScript model: IN = n streams n, n-1, ..., 0 (one response per step)',
+      files: { 'config.pbtxt': COUNTDOWN_CONFIG, '1/model.js': COUNTDOWN_JS },
     },
     {
       name: 'accumulate',

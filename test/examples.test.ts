@@ -83,6 +83,24 @@ describe('examples/models/accumulate (sequence batcher with implicit state)', ()
     expect((await (await step('alpha', 7, { sequence_start: true, sequence_end: true })).json()).outputs[0].data).toEqual([7]);
   });
 
+  it('countdown_js (decoupled) streams n, ..., 0 to one request; unary /infer refuses it', async () => {
+    const got: { out?: number; final: boolean }[] = [];
+    await t.server.inferStream(
+      { model: 'countdown_js', inputs: [{ name: 'IN', datatype: 'INT32', shape: [1], data: Int32Array.of(3) }] },
+      {
+        send: (r, final) => got.push({ out: r && !(r instanceof Error) ? (r.outputs[0]!.data as Int32Array)[0] : undefined, final }),
+      },
+    );
+    expect(got).toEqual([
+      { out: 3, final: false },
+      { out: 2, final: false },
+      { out: 1, final: false },
+      { out: 0, final: true },
+    ]);
+    const res = await t.request('/v2/models/countdown_js/infer', post({ inputs: [{ name: 'IN', shape: [1], datatype: 'INT32', data: [3] }] }));
+    expect(res.status).toBe(501);
+  });
+
   it("answers Triton's errors over HTTP", async () => {
     const noStart = await step(555, 1);
     expect(noStart.status).toBe(400);

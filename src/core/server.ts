@@ -4,7 +4,7 @@ import { BackendRegistry } from './backend/registry.ts';
 import { type Clock, realClock } from './clock.ts';
 import { clientShape, protocolType } from './config/accessors.ts';
 import { configToJson } from './config/json.ts';
-import { internal, invalidArg, serverError, unavailable } from './errors.ts';
+import { internal, invalidArg, serverError, unavailable, unsupported } from './errors.ts';
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
 import { startPoller } from './lifecycle/poller.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -13,7 +13,7 @@ import type { ModelVersion } from './model/model-version.ts';
 import { requestPrefix } from './model/validate-request.ts';
 import type { RepositoryDriver } from './repository/driver.ts';
 import { Repository } from './repository/repository.ts';
-import type { InferRequest, InferResponse } from './types.ts';
+import type { InferRequest, InferResponse, ResponseSink } from './types.ts';
 import { NEREID_VERSION } from './version.ts';
 
 export { NEREID_VERSION } from './version.ts';
@@ -202,7 +202,28 @@ export class InferenceServer {
     return this.opts.namespacing ? { name, namespace: mv.id.namespace, ...rest } : { name, ...rest };
   }
 
-  async infer(req: InferRequest): Promise<InferResponse> {
+  /**
+   * One request, one response (HTTP /infer, gRPC ModelInfer). Decoupled models answer only on
+   * streams: `endpoint` names the caller in Triton's refusal.
+   */
+  infer(req: InferRequest, endpoint = 'this end point'): Promise<InferResponse> {
+    return this.serve(req, (mv) => {
+      if (mv.decoupled) throw unsupported(`${endpoint} doesn't support models with decoupled transaction policy`);
+      return mv.infer(req);
+    });
+  }
+
+  /** Any model, any number of responses (gRPC ModelStreamInfer, generate_stream); resolves once the request is complete. */
+  inferStream(req: InferRequest, sink: ResponseSink): Promise<void> {
+    return this.serve(req, (mv) => mv.inferStream(req, sink));
+  }
+
+  /** Whether a model's version that would serve `req` is decoupled (streams must announce it up front). */
+  isDecoupled(model: string, version?: string): boolean {
+    return this.withVersion(model, version, (mv) => mv.decoupled);
+  }
+
+  private async serve<T>(req: InferRequest, run: (mv: ModelVersion) => Promise<T>): Promise<T> {
     const continuing = req.sequence !== undefined && !req.sequence.start;
     if (this.state === 'exiting' && !continuing) {
       throw unavailable(`${requestPrefix(req.id)}Server is stopping, scheduler for model has stopped accepting new inference requests`);
@@ -210,7 +231,7 @@ export class InferenceServer {
     const mv = this.manager.acquire(req.model, req.version);
     this.inflight++;
     try {
-      return await mv.infer(req);
+      return await run(mv);
     } finally {
       mv.release();
       if (--this.inflight === 0) this.idle?.();

@@ -95,3 +95,13 @@ export interface InferResponse {
   parameters?: Parameters;
   outputs: NamedTensor[];
 }
+
+/**
+ * Where the responses of one request go. An ordinary model sends exactly one, final; a decoupled
+ * model (model_transaction_policy { decoupled: true }) any number, each as it is ready, the last
+ * marked final (a final call may carry no response: the request ended with flags only). An error
+ * for one response is sent in its place.
+ */
+export interface ResponseSink {
+  send(response: InferResponse | Error | undefined, final: boolean): void;
+}

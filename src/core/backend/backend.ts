@@ -41,6 +41,12 @@ export interface ExecRequest {
   /** Output names to compute. */
   outputs: string[];
   parameters?: Parameters;
+  /**
+   * Decoupled models only: sends one response of this request (outputs, or an error), `final`
+   * on the last. The request is complete once a final response was sent, which may be after
+   * `execute` returned; the result `execute` returns for it is then ignored.
+   */
+  respond?(response: ExecResult | Error | undefined, final: boolean): void;
 }
 
 export interface ExecResult {

@@ -1,4 +1,4 @@
-import { type Remote, releaseProxy, transfer, wrap, type Endpoint } from 'comlink';
+import { type Endpoint, proxy, type Remote, releaseProxy, transfer, wrap } from 'comlink';
 import {
   type BackendInstance,
   coerceTensorData,
@@ -111,6 +111,8 @@ async function race<T>(w: Running, call: Promise<T>, timeoutMs: number, model: s
 class JsInstance implements BackendInstance {
   readonly device = 'js-worker';
   private worker?: Running;
+  /** Decoupled requests sent to the current worker that have not had their final response. */
+  private readonly open = new Set<ExecRequest>();
   private readonly opts: JsBackendOptions;
   private readonly source: ModelSource;
   private readonly spec: InstanceSpec;
@@ -149,6 +151,7 @@ class JsInstance implements BackendInstance {
         this.worker = undefined;
         this.source.log.error(`model '${this.source.name}' instance ${this.spec.name}: worker stopped (${reason}); restarting on the next request`);
       }
+      this.failOpen(serverError('INTERNAL', `model '${this.source.name}': its worker stopped (${reason}) before the final response`));
     });
     this.worker = w;
     return w;
@@ -158,18 +161,38 @@ class JsInstance implements BackendInstance {
     const w = this.worker ?? (await this.start());
     const buffers: ArrayBuffer[] = [];
     const wire = requests.map((r) => toWire(r, buffers));
+    const decoupled = requests.some((r) => r.respond);
+    const respond = decoupled ? proxy((i: number, res: WireResponse | null, final: boolean) => this.deliver(requests[i], res, final)) : undefined;
+    if (decoupled) for (const r of requests) this.open.add(r);
     let responses: WireResponse[];
     try {
-      responses = await race(w, w.api.execute(transfer(wire, buffers)), timeoutOf(this.opts, this.source), this.source.name, 'execute');
+      responses = await race(w, w.api.execute(transfer(wire, buffers), respond), timeoutOf(this.opts, this.source), this.source.name, 'execute');
     } catch (e) {
+      if (decoupled) for (const r of requests) this.open.delete(r);
       if (this.worker === w && (e as { code?: string }).code !== 'INVALID_ARG') {
         this.worker = undefined;
         await stop(w);
       }
       throw e;
     }
+    // Decoupled: results come through `respond`; these placeholders are ignored.
+    if (decoupled) return { results: requests.map(() => ({ outputs: new Map<string, Tensor>() })) };
     if (responses.length !== requests.length) throw internal(`execute returned ${responses.length} responses for ${requests.length} requests`);
     return { results: responses.map((res, i) => fromWire(this.source, res, requests[i]!)) };
+  }
+
+  /** One response of a decoupled request, as the model sent it. */
+  private deliver(req: ExecRequest | undefined, res: WireResponse | null, final: boolean): void {
+    if (!req?.respond || !this.open.has(req)) return;
+    if (final) this.open.delete(req);
+    req.respond(res === null ? undefined : fromWire(this.source, res, req, true), final);
+  }
+
+  /** Ends every open decoupled request with `err` (the worker that would answer them is gone). */
+  private failOpen(err: Error): void {
+    const open = [...this.open];
+    this.open.clear();
+    for (const r of open) r.respond?.(err, true);
   }
 
   async dispose(): Promise<void> {
@@ -203,12 +226,14 @@ function toWire(r: ExecRequest, buffers: ArrayBuffer[]): WireRequest {
   return { inputs, requested_outputs: r.outputs, parameters };
 }
 
-function fromWire(source: ModelSource, res: WireResponse, req: ExecRequest): ExecResult | Error {
+/** A response from the worker; `partial` (decoupled): it may carry any of the requested outputs. */
+function fromWire(source: ModelSource, res: WireResponse, req: ExecRequest, partial = false): ExecResult | Error {
   if (res.error !== undefined) return invalidArg(`model '${source.name}' failed: ${res.error}`);
   const outputs = new Map<string, Tensor>();
   try {
     for (const name of req.outputs) {
       const w = res.outputs?.[name];
+      if (!w && partial) continue;
       if (!w) throw invalidArg(`model '${source.name}' did not return output '${name}'`);
       const declared = source.config.output.find((o) => o.name === name);
       const datatype = w.datatype ?? (declared ? protocolType(declared.dataType) : undefined);

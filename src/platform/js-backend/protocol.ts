@@ -38,10 +38,18 @@ export interface InitializeArgs {
   model_repository?: string;
 }
 
+/** Decoupled models: one response of request `index` of the current call (null: none, only the final flag). */
+export type RespondFn = (index: number, response: WireResponse | null, final: boolean) => void | Promise<void>;
+
 /** The API a model worker exposes (over comlink). */
 export interface JsModelWorkerApi {
   load(url: string, args: InitializeArgs): Promise<void>;
   autoComplete(url: string, config: unknown): Promise<unknown>;
-  execute(requests: WireRequest[]): Promise<WireResponse[]>;
+  /**
+   * Runs `execute(requests)` of the model. With `respond` (decoupled models) each request gets a
+   * `responseSender` whose responses go there, also after `execute` returned; the return value is
+   * then ignored (an empty list comes back).
+   */
+  execute(requests: WireRequest[], respond?: RespondFn): Promise<WireResponse[]>;
   finalize(): Promise<void>;
 }

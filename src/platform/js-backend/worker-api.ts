@@ -1,4 +1,4 @@
-import type { InitializeArgs, JsModelWorkerApi, WireRequest, WireResponse } from './protocol.ts';
+import type { InitializeArgs, JsModelWorkerApi, RespondFn, WireRequest, WireResponse } from './protocol.ts';
 
 interface JsModelModule {
   initialize?(args: InitializeArgs): unknown;
@@ -21,6 +21,36 @@ export function transferables(responses: WireResponse[]): ArrayBuffer[] {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** A model's response (`{ outputs }`, `{ error }` or an Error) as it crosses to the server. */
+function toWireResponse(r: unknown): WireResponse {
+  if (r instanceof Error) return { error: r.message };
+  if (typeof r !== 'object' || r === null) return { error: 'a response must be an object with outputs' };
+  const obj = r as WireResponse;
+  return obj.error !== undefined ? { error: message(obj.error) } : { outputs: obj.outputs ?? {}, parameters: obj.parameters };
+}
+
+/**
+ * `request.responseSender` of a decoupled model (Triton's Python backend's `get_response_sender()`):
+ * `send(response?, { final })` any number of times, the last with `final: true` (it may carry a
+ * response or none). Nothing may be sent after the final one.
+ */
+function responseSender(index: number, respond: RespondFn, transfer: <T>(value: T, buffers: ArrayBuffer[]) => T) {
+  let closed = false;
+  return {
+    send(response?: unknown, opts: { final?: boolean } = {}): Promise<void> {
+      if (closed) throw new Error('the final response of this request was already sent');
+      const final = opts.final === true;
+      if (final) closed = true;
+      if (response === undefined || response === null) {
+        if (!final) throw new Error('send() without a response must be the final one: send(undefined, { final: true })');
+        return Promise.resolve(respond(index, null, true));
+      }
+      const wire = toWireResponse(response);
+      return Promise.resolve(respond(index, transfer(wire, transferables([wire])), final));
+    },
+  };
+}
+
 /**
  * Runs inside the worker: imports the model's ES module and calls its functions. Platform entry
  * points expose this object over comlink (Node worker_threads, Web Workers, Deno workers).
@@ -38,16 +68,16 @@ export function createJsModelWorker(transfer: <T>(value: T, buffers: ArrayBuffer
       if (typeof m.autoCompleteConfig !== 'function') return config;
       return (await m.autoCompleteConfig(config)) ?? config;
     },
-    async execute(requests) {
+    async execute(requests, respond) {
       if (!mod?.execute) throw new Error('model is not loaded');
+      if (respond) {
+        requests.forEach((r, i) => Object.assign(r, { responseSender: responseSender(i, respond, transfer) }));
+        await mod.execute(requests);
+        return [];
+      }
       const result = await mod.execute(requests);
       if (!Array.isArray(result)) throw new Error('execute(requests) must return an array of responses');
-      const responses: WireResponse[] = result.map((r: unknown) => {
-        if (r instanceof Error) return { error: r.message };
-        if (typeof r !== 'object' || r === null) return { error: 'a response must be an object with outputs' };
-        const obj = r as WireResponse;
-        return obj.error !== undefined ? { error: message(obj.error) } : { outputs: obj.outputs ?? {}, parameters: obj.parameters };
-      });
+      const responses: WireResponse[] = result.map(toWireResponse);
       return transfer(responses, transferables(responses));
     },
     async finalize() {

@@ -18,7 +18,7 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
     const request = decodeInferRequest(body, { model, version, headerLength });
     request.signal = ctx.cancelSignal(c);
-    const response = await ctx.server.infer(request);
+    const response = await ctx.server.infer(request, 'HTTP end point');
     ctx.noteServedVersion?.(c, response.model_version);
     const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, request.binaryOutput === true));
     const headers: Record<string, string> = {};
