@@ -24,8 +24,6 @@ const UNSUPPORTED: [method: string, path: string, names: RegExp][] = [
   ['GET', '/v2/models/add_sub/trace/setting', /the trace extension is not supported/],
   ['GET', '/v2/logging', /the logging extension is not supported.*--log-verbose/],
   ['POST', '/v2/logging', /the logging extension is not supported/],
-  ['POST', '/v2/models/add_sub/generate', /the generate extension is not supported.*\/infer/],
-  ['POST', '/v2/models/add_sub/versions/1/generate_stream', /the generate extension is not supported/],
   ['POST', '/inference.GRPCInferenceService/ModelInfer', /gRPC is not supported by this server yet/],
 ];
 

@@ -1,10 +1,11 @@
 import type { Context, Hono } from 'hono';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
 import { empty, json, type RouteContext } from '../context.ts';
+import { handleGenerate, handleGenerateStream } from './generate.ts';
 import { handleInfer } from './infer.ts';
 import { segment } from './segment.ts';
 
-const SUFFIXES = new Set(['', 'ready', 'config', 'stats', 'infer']);
+const SUFFIXES = new Set(['', 'ready', 'config', 'stats', 'infer', 'generate', 'generate_stream']);
 const PREFIX = '/v2/models/';
 
 /**
@@ -48,9 +49,11 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
       return method === 'GET' ? guard(() => json(server.modelConfig(model, version))) : methodNotAllowed();
     case 'stats':
       return method === 'GET' ? guard(() => json(server.modelStats(model, version))) : methodNotAllowed();
-    default:
+    default: {
       if (method !== 'POST') return methodNotAllowed();
-      return ctx.pending ? ctx.pending.run(() => handleInfer(c, ctx, model, version)) : handleInfer(c, ctx, model, version);
+      const handle = suffix === 'infer' ? handleInfer : suffix === 'generate' ? handleGenerate : handleGenerateStream;
+      return ctx.pending ? ctx.pending.run(() => handle(c, ctx, model, version)) : handle(c, ctx, model, version);
+    }
   }
 }
 

@@ -13,7 +13,6 @@ const SYSTEM_SHM = `system shared memory (the shared-memory extension) is not su
 const CUDA_SHM = `CUDA shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
 const TRACE = 'the trace extension is not supported by this server';
 const LOGGING = 'the logging extension is not supported by this server: set the log level with --log-verbose and the format with --log-format when starting it';
-const GENERATE = 'the generate extension is not supported by this server: use POST /v2/models/{model}/infer';
 const GRPC = 'gRPC is not supported by this server yet: use the KServe v2 HTTP/REST API (/v2/...)';
 
 /** 501 `message` for `methods`, 405 for any other method. */
@@ -38,8 +37,6 @@ export function unsupportedRoutes(app: Hono): void {
   // Only without /versions/{v}: with a version Triton's router falls through to 404.
   app.all('/v2/models/:model/trace/setting', refuse(GET_POST, TRACE));
   app.all('/v2/logging', refuse(GET_POST, LOGGING));
-  app.all('/v2/models/:model/:action{generate|generate_stream}', refuse(['POST'], GENERATE));
-  app.all('/v2/models/:model/versions/:version{[0-9]+}/:action{generate|generate_stream}', refuse(['POST'], GENERATE));
   // Triton's gRPC service (inference.GRPCInferenceService) as gRPC-Web or a mistaken HTTP/1.1 call.
   app.all('/inference.GRPCInferenceService/*', () => toErrorResponse(unsupported(GRPC)));
 }
