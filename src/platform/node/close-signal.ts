@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { CancelSignal } from '../../core/types.ts';
+import type { CancelSignal } from '../../core/index.ts';
 
 /**
  * A request's cancellation from its Node response: aborted once the connection closed before the

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { InferenceServer } from '../../core/server.ts';
+import type { InferenceServer } from '../../core/index.ts';
 import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, lazySignal, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
 import { PendingLimit } from './limits.ts';

@@ -1,4 +1,5 @@
-import { invalidArg, serverError } from '../../core/errors.ts';
+import { invalidArg } from '../../core/index.ts';
+import { httpProblem } from './errors.ts';
 
 const tooLarge = (size: number | string, limit: number) =>
   invalidArg(`request JSON size of ${size} bytes exceeds the maximum allowed input size of ${limit} bytes. Use --http-max-input-size to increase the limit.`);
@@ -11,7 +12,7 @@ export async function readBody(req: Request, limit: number, allowCompressed: boo
   const encoding = (req.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   const compressed = encoding !== 'identity' && encoding !== '';
   if (compressed && (!allowCompressed || (encoding !== 'gzip' && encoding !== 'deflate'))) {
-    throw Object.assign(serverError('UNSUPPORTED', 'Unsupported compression type'), { headers: { 'accept-encoding': 'gzip, deflate' } });
+    throw httpProblem(501, 'Unsupported compression type', { 'accept-encoding': 'gzip, deflate' });
   }
   const declared = req.headers.get('content-length');
   if (!compressed && declared !== null) {

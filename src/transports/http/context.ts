@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
-import type { InferenceServer } from '../../core/server.ts';
-import type { CancelSignal } from '../../core/types.ts';
+import type { CancelSignal, InferenceServer } from '../../core/index.ts';
 import type { PendingLimit } from './limits.ts';
 import type { RestrictionRule } from './restricted.ts';
 

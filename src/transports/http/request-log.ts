@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/index.ts';
 import { segment } from './routes/segment.ts';
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?/;

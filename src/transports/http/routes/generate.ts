@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import { decodeGenerateRequest, encodeGenerateResponse, type GenerateInput, type InferResponse, invalidArg, toServerError } from '../../../core/index.ts';
 import { readBody } from '../body.ts';
 import type { RouteContext } from '../context.ts';
-import { toErrorResponse } from '../errors.ts';
 
 const enc = new TextEncoder();
 
@@ -28,7 +27,7 @@ async function parse(c: Context, ctx: RouteContext, model: string, version: stri
  * decoupled model must answer with exactly one response here (generate_stream takes any number).
  */
 export async function handleGenerate(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
-  try {
+  {
     const req = await parse(c, ctx, model, version);
     const responses: InferResponse[] = [];
     let failure: Error | undefined;
@@ -43,8 +42,6 @@ export async function handleGenerate(c: Context, ctx: RouteContext, model: strin
       throw invalidArg(`generate expects exactly one response from model '${model}', which sent ${responses.length}: use generate_stream for more`);
     }
     return Response.json(encodeGenerateResponse(responses[0]!));
-  } catch (e) {
-    return toErrorResponse(e);
   }
 }
 
@@ -54,12 +51,7 @@ export async function handleGenerate(c: Context, ctx: RouteContext, model: strin
  * error with its status; after it, an event `data: {"error": ...}`.
  */
 export async function handleGenerateStream(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
-  let req: Awaited<ReturnType<typeof parse>>;
-  try {
-    req = await parse(c, ctx, model, version);
-  } catch (e) {
-    return toErrorResponse(e);
-  }
+  const req = await parse(c, ctx, model, version);
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({ start: (ctl) => void (controller = ctl) });
   let started: (value: 'open' | Error) => void;
@@ -109,6 +101,6 @@ export async function handleGenerateStream(c: Context, ctx: RouteContext, model:
       }
     });
   const outcome = await first;
-  if (outcome instanceof Error) return toErrorResponse(outcome);
+  if (outcome instanceof Error) throw outcome;
   return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
 }

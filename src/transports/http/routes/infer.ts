@@ -1,10 +1,7 @@
 import type { Context } from 'hono';
-import { invalidArg } from '../../../core/errors.ts';
-import { decodeInferRequest } from '../../../core/codec/kserve-request.ts';
-import { binaryOutputs, encodeInferResponse, joinParts } from '../../../core/codec/kserve-response.ts';
+import { binaryOutputs, decodeInferRequest, encodeInferResponse, invalidArg, joinParts } from '../../../core/index.ts';
 import { readBody } from '../body.ts';
 import type { RouteContext } from '../context.ts';
-import { toErrorResponse } from '../errors.ts';
 import { compressResponse, pickEncoding } from '../compression.ts';
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -12,30 +9,26 @@ const MIN_COMPRESS_BYTES = 1024;
 
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensors in, JSON or binary out. */
 export async function handleInfer(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
-  try {
-    const req = c.req.raw;
-    const body = await readBody(req, ctx.maxInputSize, true);
-    const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
-    const request = decodeInferRequest(body, { model, version, headerLength });
-    request.signal = ctx.cancelSignal(c);
-    const response = await ctx.server.infer(request, 'HTTP end point');
-    ctx.noteServedVersion?.(c, response.model_version);
-    const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, request.binaryOutput === true));
-    const headers: Record<string, string> = {};
-    if (encoded.headerLength !== undefined) {
-      headers['content-type'] = 'application/octet-stream';
-      headers[HEADER_LENGTH] = String(encoded.headerLength);
-    } else {
-      headers['content-type'] = 'application/json';
-    }
-    // Small bodies are sent as they are: compressing them costs both sides more than it saves.
-    const out = joinParts(encoded.parts, encoded.byteLength);
-    const encoding = out.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
-    if (encoding) return compressResponse(out, encoding, headers);
-    return new Response(out as Uint8Array<ArrayBuffer>, { headers });
-  } catch (e) {
-    return toErrorResponse(e);
+  const req = c.req.raw;
+  const body = await readBody(req, ctx.maxInputSize, true);
+  const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
+  const request = decodeInferRequest(body, { model, version, headerLength });
+  request.signal = ctx.cancelSignal(c);
+  const response = await ctx.server.infer(request, 'HTTP end point');
+  ctx.noteServedVersion?.(c, response.model_version);
+  const encoded = encodeInferResponse(response, binaryOutputs(request.outputs, request.binaryOutput === true));
+  const headers: Record<string, string> = {};
+  if (encoded.headerLength !== undefined) {
+    headers['content-type'] = 'application/octet-stream';
+    headers[HEADER_LENGTH] = String(encoded.headerLength);
+  } else {
+    headers['content-type'] = 'application/json';
   }
+  // Small bodies are sent as they are: compressing them costs both sides more than it saves.
+  const out = joinParts(encoded.parts, encoded.byteLength);
+  const encoding = out.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
+  if (encoding) return compressResponse(out, encoding, headers);
+  return new Response(out as Uint8Array<ArrayBuffer>, { headers });
 }
 
 function parseHeaderLength(value: string | null, total: number): number | undefined {

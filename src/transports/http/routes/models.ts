@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
+import { errorResponse, methodNotAllowed } from '../errors.ts';
 import { empty, json, type RouteContext } from '../context.ts';
 import { handleGenerate, handleGenerateStream } from './generate.ts';
 import { handleInfer } from './infer.ts';
@@ -26,7 +26,7 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
   if (parts.some((p) => p === '') || parts.length > 4) return notFound();
   const method = c.req.method;
   const { server } = ctx;
-  if (parts.length === 1 && parts[0] === 'stats') return method === 'GET' ? guard(() => json(server.modelStats())) : methodNotAllowed();
+  if (parts.length === 1 && parts[0] === 'stats') return method === 'GET' ? json(server.modelStats()) : methodNotAllowed();
   const model = segment(parts[0]!);
   let version: string | undefined;
   let suffix = '';
@@ -40,27 +40,18 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
   if (!SUFFIXES.has(suffix) || (version !== undefined && !/^\d+$/.test(version))) return notFound();
   switch (suffix) {
     case '':
-      return method === 'GET' ? guard(() => json(server.modelMetadata(model, version))) : methodNotAllowed();
+      return method === 'GET' ? json(server.modelMetadata(model, version)) : methodNotAllowed();
     case 'ready':
-      return method === 'GET'
-        ? guard(() => (server.modelReady(model, version) ? empty(200) : errorResponse(400, 'Model version not ready')))
-        : methodNotAllowed();
+      if (method !== 'GET') return methodNotAllowed();
+      return server.modelReady(model, version) ? empty(200) : errorResponse(400, 'Model version not ready');
     case 'config':
-      return method === 'GET' ? guard(() => json(server.modelConfig(model, version))) : methodNotAllowed();
+      return method === 'GET' ? json(server.modelConfig(model, version)) : methodNotAllowed();
     case 'stats':
-      return method === 'GET' ? guard(() => json(server.modelStats(model, version))) : methodNotAllowed();
+      return method === 'GET' ? json(server.modelStats(model, version)) : methodNotAllowed();
     default: {
       if (method !== 'POST') return methodNotAllowed();
       const handle = suffix === 'infer' ? handleInfer : suffix === 'generate' ? handleGenerate : handleGenerateStream;
       return ctx.pending ? ctx.pending.run(() => handle(c, ctx, model, version)) : handle(c, ctx, model, version);
     }
-  }
-}
-
-function guard(fn: () => Response): Response {
-  try {
-    return fn();
-  } catch (e) {
-    return toErrorResponse(e);
   }
 }
