@@ -37,8 +37,29 @@ for (const file of walk(CORE)) {
     if (hit) problems.push(`${rel}: uses '${hit[0]}' (platform global)`);
   }
 }
+// Outside the core, modules reach it only through its public entry, src/core/index.ts (generated
+// protobuf code may import the generated config schema directly).
+const ENTRY = resolve(CORE, 'index.ts');
+const OUTSIDE = process.argv[2] ? [] : ['src/transports', 'src/platform', 'src/cli', 'src/tools'].map((d) => resolve(d));
+const outside = [];
+for (const dir of OUTSIDE) {
+  for (const file of walk(dir)) {
+    if (/[\\/]gen[\\/]/.test(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec);
+      if (target.startsWith(CORE + '/') && target !== ENTRY) outside.push(`${relative(process.cwd(), file)}: imports '${spec}' (use src/core/index.ts)`);
+    }
+  }
+}
 if (problems.length > 0) {
   console.error(`src/core must stay platform-free:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   process.exit(1);
 }
-console.log('src/core is platform-free');
+if (outside.length > 0) {
+  console.error(`modules outside src/core must import it through its entry:\n${outside.map((p) => `  ${p}`).join('\n')}`);
+  process.exit(1);
+}
+console.log('src/core is platform-free; everything else reaches it through src/core/index.ts');

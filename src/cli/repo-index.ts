@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { isIgnoredName } from '../core/repository/fingerprint.ts';
+import { isIgnoredName } from '../core/index.ts';
 
 import type { RepositoryListing } from '../platform/drivers/http.ts';
 

@@ -31,6 +31,7 @@ export { InferenceServer, type RepositoryMount, type ServerOptions, NEREID_VERSI
 export type { ControlMode, IndexEntry, LoadOptions } from './lifecycle/model-manager.ts';
 export type { DirEntry, FileStat, RepositoryDriver } from './repository/driver.ts';
 export { joinPath } from './repository/driver.ts';
+export { isIgnoredName } from './repository/fingerprint.ts';
 export { completeFromModelIO, type TensorSpec } from './config/complete.ts';
 export { checkModelIO, type ModelIO } from './config/check-model-io.ts';
 export { parseConfigText } from './config/parse.ts';

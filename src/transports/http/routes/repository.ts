@@ -1,7 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { configFromJson } from '../../../core/config/json.ts';
-import { invalidArg } from '../../../core/errors.ts';
-import { joinPath } from '../../../core/repository/driver.ts';
+import { configFromJson, invalidArg, joinPath } from '../../../core/index.ts';
 import { readBody } from '../body.ts';
 import { type AuditEntry, empty, json, type RouteContext } from '../context.ts';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';

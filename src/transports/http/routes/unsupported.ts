@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { unsupported } from '../../../core/errors.ts';
+import { unsupported } from '../../../core/index.ts';
 import { methodNotAllowed, toErrorResponse } from '../errors.ts';
 
 /**
