@@ -43,3 +43,4 @@ export { allocate, byteSize, DATA_TYPES, elementCount, isDataType } from './tens
 export { clientShape, configTypeName, dims, protocolType } from './config/accessors.ts';
 export { parameter } from './config/accessors.ts';
 export * from './codec/index.ts';
+export { countCopied, tensorCopies } from './stats/copies.ts';

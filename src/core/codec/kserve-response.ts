@@ -1,3 +1,4 @@
+import { countCopied } from '../stats/copies.ts';
 import { invalidArg } from '../errors.ts';
 import type { InferResponse, NamedTensor, RequestedOutput, TypedArray } from '../types.ts';
 import { serializeBytesTensor } from '../tensor/bytes.ts';
@@ -22,6 +23,7 @@ export interface EncodedResponse {
 export function joinParts(parts: readonly Uint8Array[], byteLength = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(byteLength);
+  countCopied(byteLength - parts[0]!.byteLength);
   let off = 0;
   for (const p of parts) {
     out.set(p, off);

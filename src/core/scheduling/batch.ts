@@ -1,3 +1,4 @@
+import { countCopied } from '../stats/copies.ts';
 import type { ExecRequest, ExecResult } from '../backend/backend.ts';
 import { DATA_TYPES } from '../tensor/datatype.ts';
 import type { Tensor, TensorData, TypedArray } from '../types.ts';
@@ -37,6 +38,7 @@ function concat(parts: TensorData[], datatype: Tensor['datatype']): TensorData {
     (out as Uint8Array).set(p as Uint8Array, off);
     off += p.length;
   }
+  countCopied((out as Uint8Array).byteLength);
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { countCopied } from '../stats/copies.ts';
 import type { DataType, TensorData, TypedArray } from '../types.ts';
 
 type TypedArrayCtor = {
@@ -63,6 +64,7 @@ export function viewBytes(dt: DataType, bytes: Uint8Array): TypedArray {
   if (bytes.byteOffset % size === 0) return new ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / size);
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
+  countCopied(bytes.byteLength);
   return new ctor(copy.buffer, 0, bytes.byteLength / size);
 }
 

@@ -7,6 +7,7 @@ import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
+import { nodeHttpIo } from './http-io.ts';
 
 export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
@@ -34,6 +35,7 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, op
 /** Serves the KServe v2 hono app. */
 export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
   const app = createHttpApp(server, {
+    io: nodeHttpIo,
     remoteAddress: (c) => getConnInfo(c).remote.address,
     cancelSignal: (c) => {
       const res = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;

@@ -2,6 +2,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import {
   type BackendInstance,
   checkModelIO,
+  countCopied,
   EXECUTION_PROVIDERS,
   type OrtRuntimeName,
   type ProviderName,
@@ -241,6 +242,8 @@ function runner(rt: OrtRuntime, session: InferenceSession) {
     const out = await session.run(feeds, requests[0]!.outputs);
     const t2 = now();
     const outputs = new Map(Object.entries(out).map(([name, t]) => [name, fromOrt(name, t)]));
+    // onnxruntime copies each output out of its own memory into a new array.
+    for (const t of outputs.values()) countCopied(Array.isArray(t.data) ? t.data.reduce((n, b) => n + b.byteLength, 0) : t.data.byteLength);
     const sizes = requests.map((r) => r.inputs.values().next().value?.shape[0] ?? 1);
     const results = splitOutputs(outputs, requests, sizes);
     const t3 = now();

@@ -11,7 +11,7 @@ import { modelRoutes } from './routes/models.ts';
 import { repositoryRoutes } from './routes/repository.ts';
 import { unsupportedRoutes } from './routes/unsupported.ts';
 
-export type { AuditEntry, HttpAppOptions } from './context.ts';
+export type { AuditEntry, HttpAppOptions, HttpIo } from './context.ts';
 export { parseRestriction, type RestrictionRule } from './restricted.ts';
 
 /**
@@ -25,6 +25,8 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     audit: opts.audit ?? ((entry) => server.log.audit(entry as unknown as Record<string, unknown>)),
     remoteAddress: opts.remoteAddress ?? ((c) => c.req.header('x-forwarded-for') ?? undefined),
     cancelSignal: opts.cancelSignal ?? ((c) => lazySignal(() => c.req.raw.signal)),
+    // Writing to the socket directly would skip the CORS headers the middleware adds afterwards.
+    io: opts.corsOrigin && opts.corsOrigin.length > 0 ? { readBody: opts.io?.readBody } : opts.io,
   };
   const app = new Hono();
   if ((server.log.verboseLevel ?? 0) >= 1) {
@@ -35,7 +37,8 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     app.use(
       '/v2/*',
       cors({
-        origin: opts.corsOrigin,
+        // `*` allows any origin (given as a list, hono would compare it literally).
+        origin: opts.corsOrigin.includes('*') ? '*' : opts.corsOrigin,
         exposeHeaders: ['Inference-Header-Content-Length'],
         allowHeaders: ['Content-Type', 'Inference-Header-Content-Length', 'Content-Encoding'],
       }),

@@ -1,7 +1,7 @@
 import { invalidArg } from '../../core/index.ts';
 import { httpProblem } from './errors.ts';
 
-const tooLarge = (size: number | string, limit: number) =>
+export const tooLarge = (size: number | string, limit: number) =>
   invalidArg(`request JSON size of ${size} bytes exceeds the maximum allowed input size of ${limit} bytes. Use --http-max-input-size to increase the limit.`);
 
 /**

@@ -13,11 +13,27 @@ export interface AuditEntry {
   config_override: boolean;
   files: number;
   source?: string;
+  /** HTTP status, or the gRPC status code when `protocol` is 'grpc'. */
   status: number;
   result: string;
+  /** Set for actions asked over gRPC. */
+  protocol?: 'grpc';
+}
+
+/**
+ * A platform's fast paths for inference bodies (Node: straight from and to the socket). Each may
+ * decline (undefined), and the portable path is taken.
+ */
+export interface HttpIo {
+  /** The whole body of a request of declared length in one buffer, binary section aligned. */
+  readBody?(c: Context, limit: number): Promise<Uint8Array> | undefined;
+  /** Writes a response as its parts without joining them; returns the response marking it sent. */
+  writeParts?(c: Context, status: number, headers: Record<string, string>, parts: readonly Uint8Array[], byteLength: number): Response | undefined;
 }
 
 export interface HttpAppOptions {
+  /** The platform's fast paths for inference bodies. */
+  io?: HttpIo;
   /** --http-max-input-size in bytes (default 64 MiB). */
   maxInputSize?: number;
   /** --http-restricted-api rules. */
@@ -39,6 +55,7 @@ export interface HttpAppOptions {
 
 export interface RouteContext {
   server: InferenceServer;
+  io?: HttpIo;
   maxInputSize: number;
   audit: (entry: AuditEntry) => void;
   remoteAddress: (c: Context) => string | undefined;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-common';
+import { countCopied } from '../../../core/index.ts';
 import type { OrtTensorCtor } from '../convert.ts';
 import type { FromSession, SessionInit, ThreadTensor, ToSession } from './ort-thread-protocol.ts';
 import { packageRoot } from '../../node/package-root.ts';
@@ -99,6 +100,7 @@ export async function createThreadSession(Ctor: OrtTensorCtor, init: SessionInit
         if (ArrayBuffer.isView(data)) {
           // A copy of just this view (the input may be a window on a larger request body).
           data = (data as Uint8Array).slice();
+          countCopied(data.byteLength);
           transfer.push(data.buffer as ArrayBuffer);
         }
         wire[name] = { type: t.type, data, dims: t.dims };

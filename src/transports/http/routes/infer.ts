@@ -10,7 +10,7 @@ const MIN_COMPRESS_BYTES = 1024;
 /** POST /v2/models/{m}[/versions/{v}]/infer: JSON or binary tensors in, JSON or binary out. */
 export async function handleInfer(c: Context, ctx: RouteContext, model: string, version: string | undefined): Promise<Response> {
   const req = c.req.raw;
-  const body = await readBody(req, ctx.maxInputSize, true);
+  const body = await (ctx.io?.readBody?.(c, ctx.maxInputSize) ?? readBody(req, ctx.maxInputSize, true));
   const headerLength = parseHeaderLength(req.headers.get(HEADER_LENGTH), body.byteLength);
   const request = decodeInferRequest(body, { model, version, headerLength });
   request.signal = ctx.cancelSignal(c);
@@ -25,8 +25,12 @@ export async function handleInfer(c: Context, ctx: RouteContext, model: string, 
     headers['content-type'] = 'application/json';
   }
   // Small bodies are sent as they are: compressing them costs both sides more than it saves.
+  const encoding = encoded.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
+  if (!encoding && encoded.parts.length > 1) {
+    const sent = ctx.io?.writeParts?.(c, 200, headers, encoded.parts, encoded.byteLength);
+    if (sent) return sent;
+  }
   const out = joinParts(encoded.parts, encoded.byteLength);
-  const encoding = out.byteLength >= MIN_COMPRESS_BYTES ? pickEncoding(req.headers.get('accept-encoding')) : undefined;
   if (encoding) return compressResponse(out, encoding, headers);
   return new Response(out as Uint8Array<ArrayBuffer>, { headers });
 }
