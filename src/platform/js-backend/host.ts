@@ -16,6 +16,7 @@ import {
   serverError,
   type Tensor,
   type TypedArray,
+  unavailable,
 } from '../../core/index.ts';
 import type { InitializeArgs, JsModelWorkerApi, WireRequest, WireResponse, WireTensor } from './protocol.ts';
 
@@ -111,6 +112,8 @@ async function race<T>(w: Running, call: Promise<T>, timeoutMs: number, model: s
 class JsInstance implements BackendInstance {
   readonly device = 'js-worker';
   private worker?: Running;
+  /** Set by dispose: a disposed instance never starts a worker again. */
+  private disposed = false;
   /** Decoupled requests sent to the current worker that have not had their final response. */
   private readonly open = new Set<ExecRequest>();
   private readonly opts: JsBackendOptions;
@@ -158,6 +161,7 @@ class JsInstance implements BackendInstance {
   }
 
   async execute(requests: ExecRequest[]) {
+    if (this.disposed) throw unavailable(`model '${this.source.name}': instance ${this.spec.name} has been disposed`);
     const w = this.worker ?? (await this.start());
     const buffers: ArrayBuffer[] = [];
     const wire = requests.map((r) => toWire(r, buffers));
@@ -196,6 +200,7 @@ class JsInstance implements BackendInstance {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const w = this.worker;
     this.worker = undefined;
     if (!w) return;

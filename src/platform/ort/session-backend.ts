@@ -19,6 +19,7 @@ import {
   parameter,
   splitOutputs,
   type TensorSpec,
+  unavailable,
 } from '../../core/index.ts';
 import { fromOrt, type OrtTensorCtor, ortTypeToDataType, toOrt } from './convert.ts';
 
@@ -135,7 +136,7 @@ export function onnxruntimeBackend(runtimes: OrtRuntimes): ExecutionBackend {
           warned.add(key);
           source.log.warn(`model '${source.name}': running on ${device}: ${fallback}`);
         }
-        return ortInstance(rt, session, device, fallback);
+        return ortInstance(rt, session, source.name, device, fallback);
       }
       throw invalidArg(`onnxruntime could not create a session for model '${source.name}': ${[choice.fallback, ...errors].filter(Boolean).join('; ')}`);
     },
@@ -212,12 +213,19 @@ function utf8Problem(r: ExecRequest): Error | undefined {
   return undefined;
 }
 
-function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string, fallback?: string): BackendInstance {
+/**
+ * One instance over its session. Once disposed it refuses to run, and disposing again is a no-op:
+ * onnxruntime-web reuses a released session's id for the next session created, so a released
+ * session must never be run or released again (it would be another instance's).
+ */
+function ortInstance(rt: OrtRuntime, session: InferenceSession, model: string, device: string, fallback?: string): BackendInstance {
   const run = runner(rt, session);
+  let released: Promise<void> | undefined;
   return {
     device,
     fallback,
     async execute(requests: ExecRequest[]) {
+      if (released) throw unavailable(`model '${model}': this instance (${device}) has been disposed`);
       const problems = requests.map(utf8Problem);
       if (problems.every((p) => p === undefined)) return run(requests);
       const ok = requests.filter((_, i) => !problems[i]);
@@ -225,8 +233,9 @@ function ortInstance(rt: OrtRuntime, session: InferenceSession, device: string, 
       let k = 0;
       return { results: problems.map((p) => p ?? outcome.results[k++]!), timing: outcome.timing };
     },
-    async dispose() {
-      await session.release();
+    dispose() {
+      released ??= session.release();
+      return released;
     },
   };
 }
