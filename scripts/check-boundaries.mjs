@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Fails when src/core reaches a platform: imports other than relative core files and
-// @bufbuild/protobuf, or uses Node/Deno globals (process, Buffer, Deno, require).
+// @bufbuild/protobuf, lossless-json and hash-wasm (MD5 for the checksum agent), or uses Node/Deno globals (process, Buffer, Deno, require).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
 const CORE = resolve(process.argv[2] ?? 'src/core');
-const ALLOWED_PACKAGES = [/^@bufbuild\/protobuf(\/.*)?$/, /^lossless-json$/];
+const ALLOWED_PACKAGES = [/^@bufbuild\/protobuf(\/.*)?$/, /^lossless-json$/, /^hash-wasm$/];
 const FORBIDDEN_GLOBALS = [/\bprocess\.\w+/, /\bBuffer\.\w+/, /\bDeno\.\w+/, /\brequire\(/, /\b__dirname\b/, /\bglobalThis\.process\b/];
 
 function* walk(dir) {
@@ -29,7 +29,7 @@ for (const file of walk(CORE)) {
       continue;
     }
     if (!ALLOWED_PACKAGES.some((re) => re.test(spec)))
-      problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf and lossless-json)`);
+      problems.push(`${rel}: imports '${spec}' (src/core may only import @bufbuild/protobuf, lossless-json and hash-wasm)`);
   }
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, '');
   for (const re of FORBIDDEN_GLOBALS) {

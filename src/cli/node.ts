@@ -14,6 +14,9 @@ import { runStress } from './stress/index.ts';
 import { STRESS_FLAGS } from './stress-flags.ts';
 import { LISTING_FILE, writeRepositoryIndex } from './repo-index.ts';
 import { holdPort, serve, serveMetrics } from '../platform/node/listen.ts';
+import { runValidateCommand } from './validate/command.ts';
+import { runConfigCommand } from './validate/config-generate.ts';
+import { nodeConfigHost, nodeValidateHost } from './validate/node-host.ts';
 
 const COMMANDS = `Usage: nereid <command> [flags]
 
@@ -22,6 +25,9 @@ Commands:
   perf              Measure a model's throughput and latency (perf_analyzer's method and CSV)
   stress            Run weighted stress scenarios (sequences, disconnects, huge tensors, reloads) and report
   repo index DIR    Write DIR/repository.json, the listing browsers use to load a repository over HTTP
+  validate DIR...   Load every model of the repositories as serve would, without serving, and report each problem
+  config generate MODEL_DIR
+                    Print the model's auto-completed config.pbtxt to review and commit (--checksums adds digests)
 
 Run 'nereid <command> --help' for the flags of a command. 'nereid --help' shows the serve flags too.`;
 
@@ -39,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'repo') return runRepo(rest);
   if (command === 'perf') return runPerfCli(rest);
   if (command === 'stress') return runStressCli(rest);
-  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, perf, stress, repo)`);
+  if (command === 'validate') return runValidateCommand(rest, nodeValidateHost);
+  if (command === 'config') return runConfigCommand(rest, nodeConfigHost);
+  if (command !== 'serve') return usageError(`unknown command '${command}' (commands: serve, perf, stress, repo, validate, config)`);
   return runServe(rest);
 }
 

@@ -44,3 +44,8 @@ export { clientShape, configTypeName, dims, protocolType } from './config/access
 export { parameter } from './config/accessors.ts';
 export * from './codec/index.ts';
 export { countCopied, tensorCopies } from './stats/copies.ts';
+export { validateRepositories, type ValidateOptions } from './validate/validate.ts';
+export type { CheckName, ModelResult, Problem, Severity, ValidationReport, VersionResult } from './validate/report.ts';
+export { generateConfig, type GenerateConfigOptions } from './validate/generate-config.ts';
+export { configToText } from './config/text.ts';
+export type { DigestAlgorithm } from './repository/digest.ts';

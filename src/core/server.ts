@@ -8,6 +8,7 @@ import { internal, invalidArg, serverError, unavailable, unsupported } from './e
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
 import { startPoller } from './lifecycle/poller.ts';
 import { type Logger, silentLogger } from './log.ts';
+import { LoadHistory } from './metrics/load-history.ts';
 import { renderMetrics } from './metrics/server-metrics.ts';
 import type { ModelVersion } from './model/model-version.ts';
 import { requestPrefix } from './model/validate-request.ts';
@@ -72,6 +73,11 @@ export interface ServerOptions {
   clock?: Clock;
   log?: Logger;
   createOverrideStore?: () => Promise<RepositoryDriver>;
+  /**
+   * The JavaScript runtime the platform runs on, for `nereid_build_info` ('node', 'deno', 'browser').
+   * @defaultValue 'unknown'
+   */
+  runtime?: string;
 }
 
 type ServerState = 'initializing' | 'ready' | 'exiting' | 'failed';
@@ -86,6 +92,7 @@ export class InferenceServer {
   readonly log: Logger;
   readonly clock: Clock;
   private readonly backends = new BackendRegistry();
+  private readonly loads = new LoadHistory();
   private state: ServerState = 'initializing';
   private inflight = 0;
   private idle?: () => void;
@@ -123,6 +130,7 @@ export class InferenceServer {
       providers: opts.providers,
       loadConcurrency: opts.loadConcurrency,
       createOverrideStore: opts.createOverrideStore,
+      loads: this.loads,
     });
   }
 
@@ -240,7 +248,7 @@ export class InferenceServer {
 
   /** Prometheus text for GET /metrics. */
   metrics(): string {
-    return renderMetrics(this.manager);
+    return renderMetrics(this.manager, { build: { version: NEREID_VERSION, runtime: this.opts.runtime ?? 'unknown' }, loads: this.loads });
   }
 
   index(readyOnly = false): Promise<IndexEntry[]> {

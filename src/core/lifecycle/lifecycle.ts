@@ -101,13 +101,16 @@ export class Lifecycle {
 
   /** Reads config and versions; undefined when nothing changed and the model already serves. */
   private async plan(rec: ModelRecord, opts: LoadRecordOptions): Promise<{ plan: ModelPlan; fingerprint: string } | undefined> {
+    const started = this.ctx.clock.now();
     try {
       const fingerprint = await fingerprintModel(rec.repo.driver, rec.id.name);
       if (opts.onlyIfChanged && fingerprint === rec.fingerprint && serving(rec)) return undefined;
       const plan = await planModel(this.ctx, rec.repo, rec.id.name, rec.overrideConfig);
       this.registry.setError(rec, undefined);
+      this.ctx.loads?.planned(rec.key);
       return { plan, fingerprint };
     } catch (e) {
+      this.recordLoad(rec, undefined, started, false);
       const err = toServerError(e);
       this.registry.countLoadFailure(rec);
       this.registry.setFingerprint(rec, undefined);
@@ -148,12 +151,15 @@ export class Lifecycle {
         const vr = this.registry.version(rec, v);
         const previous = vr.serving;
         if (!previous) transition(vr, 'LOADING');
+        const started = this.ctx.clock.now();
         try {
           if (deps.error) throw unavailable(deps.error);
           const resolver = deps.links ? this.graph.stepResolver(plan.config, deps.links) : undefined;
           const mv = await loadVersion(this.ctx, rec.repo, rec.id, plan, v, resolver);
           this.swap(vr, mv);
+          this.recordLoad(rec, v, started, true);
         } catch (e) {
+          this.recordLoad(rec, v, started, false);
           const reason = reasonOf(toServerError(e));
           this.registry.countLoadFailure(rec);
           if (previous) transition(vr, 'READY', `reload failed, previous version keeps serving: ${reason}`);
@@ -164,6 +170,11 @@ export class Lifecycle {
       }),
     );
     return failures;
+  }
+
+  /** Tells the metrics how a load attempt that began at `started` (clock.now()) ended. */
+  private recordLoad(rec: ModelRecord, version: number | undefined, started: number, ok: boolean): void {
+    this.ctx.loads?.record(rec.key, version, { ok, durationMs: this.ctx.clock.now() - started, endedAtMs: this.ctx.clock.wallNow() });
   }
 
   /** Puts a loaded version in service; the one it replaces retires after its last request. */

@@ -12,9 +12,11 @@ import { validateConfig } from '../config/validate.ts';
 import { modelSpec } from '../config/model-spec.ts';
 import { invalidArg, isServerError, unsupported } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { LoadRecorder } from '../metrics/load-history.ts';
 import { type ModelId, ModelVersion } from '../model/model-version.ts';
+import { verifyVersionChecksums } from '../repository/checksum-agent.ts';
 import { joinPath } from '../repository/driver.ts';
-import type { Repository } from '../repository/repository.ts';
+import type { ModelDirectory, Repository } from '../repository/repository.ts';
 import { EnsembleScheduler, type StepResolver } from '../scheduling/ensemble-scheduler.ts';
 import { createScheduler } from '../scheduling/create.ts';
 import { type StateSpec, stateSpecs } from '../scheduling/sequence-controls.ts';
@@ -40,6 +42,8 @@ export interface LoaderContext {
   executionProvider: ProviderPreference;
   /** What the platform offers (backends that use execution providers). */
   providers?: PlatformProviders;
+  /** Told how each load attempt ended (metrics). */
+  loads?: LoadRecorder;
 }
 
 /** A model's configuration as read from the repository (or override), before per-version completion. */
@@ -48,14 +52,31 @@ export interface ModelPlan {
   versions: number[];
 }
 
-/** Reads config and version directories and picks the versions to load (Triton's model "poll"). */
-export async function planModel(ctx: LoaderContext, repo: Repository, name: string, override?: ModelConfig): Promise<ModelPlan> {
+/** A model's directory and its config as written (or as overridden), before any completion. */
+export interface ModelConfigRead {
+  dir: ModelDirectory;
+  config: ModelConfig;
+}
+
+/** Reads a model directory and parses its config.pbtxt (or configs/<name>.pbtxt), as a load does. */
+export async function readModelConfig(
+  ctx: Pick<LoaderContext, 'autoComplete' | 'configName'>,
+  repo: Repository,
+  name: string,
+  override?: ModelConfig,
+): Promise<ModelConfigRead> {
   const dir = await repo.readModelDirectory(name, ctx.configName);
   let config: ModelConfig;
   if (override) config = clone(ModelConfigSchema, override);
   else if (dir.configText !== undefined) config = parseConfigText(dir.configText, `${repo.label}/${dir.configPath}`);
   else if (ctx.autoComplete) config = create(ModelConfigSchema);
   else throw invalidArg(`model configuration file '${repo.label}/${dir.configPath}' is missing and auto-complete is disabled (--disable-auto-complete-config)`);
+  return { dir, config };
+}
+
+/** Reads config and version directories and picks the versions to load (Triton's model "poll"). */
+export async function planModel(ctx: LoaderContext, repo: Repository, name: string, override?: ModelConfig): Promise<ModelPlan> {
+  const { dir, config } = await readModelConfig(ctx, repo, name, override);
   completeBackendFields(config, name, dir.firstVersionFiles);
   normalizeConfig(config, { gpuCount: ctx.gpuCount, defaultCpuInstances: ctx.defaultCpuInstances });
   return { config, versions: selectVersions(config, dir.versions, ctx.log) };
@@ -84,6 +105,8 @@ export async function loadVersion(
     localPath: driver.localPath ? (p) => driver.localPath!(joinPath(versionDir, p)) : undefined,
     log: ctx.log,
   };
+  // The checksum repository agent: a file that is not what the config says fails this version's load.
+  await verifyVersionChecksums(config, driver, modelDir, version);
   if (config.platform === 'ensemble') {
     if (!resolveStep) throw unsupported(`ensemble '${id.name}' needs its composing models`);
     validateConfig(config, { gpuCount: ctx.gpuCount });

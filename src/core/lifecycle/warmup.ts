@@ -31,7 +31,8 @@ export async function warmUp(source: ModelSource, config: ModelConfig, instances
   }
 }
 
-async function warmupInputs(source: ModelSource, config: ModelConfig, w: ModelWarmup): Promise<Map<string, Tensor>> {
+/** The tensors of one warm-up sample (batch dimension included for batching models), as the warm-up sends them. */
+export async function warmupInputs(source: ModelSource, config: ModelConfig, w: ModelWarmup): Promise<Map<string, Tensor>> {
   const batch = config.maxBatchSize > 0 ? [Math.max(1, w.batchSize)] : [];
   const inputs = new Map<string, Tensor>();
   for (const [name, spec] of Object.entries(w.inputs)) {

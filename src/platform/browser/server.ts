@@ -54,6 +54,7 @@ export async function createServer(opts: BrowserServerOptions): Promise<Inferenc
     providers: browserProviders(caps),
     controlMode: opts.controlMode ?? 'explicit',
     pollIntervalMs: opts.pollIntervalMs ?? 5000,
+    runtime: 'browser',
     cpuCount: caps.cpuCount,
     // onnxruntime-web sessions in one worker never run in parallel: one CPU instance is enough.
     defaultCpuInstances: 1,

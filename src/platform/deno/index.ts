@@ -45,6 +45,7 @@ export async function createServer(opts: DenoServerOptions): Promise<InferenceSe
   return new InferenceServer({
     ...opts,
     repositories: opts.repositories.map((r) => (typeof r === 'string' ? repositoryMount(r) : r)),
+    runtime: 'deno',
     cpuCount,
     gpuCount: 'cuda' in native && native.cuda.available ? native.cuda.deviceCount : 0,
     providers: denoProviders(caps),

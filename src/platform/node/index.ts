@@ -42,6 +42,7 @@ export async function createServer(opts: NodeServerOptions): Promise<InferenceSe
   return new InferenceServer({
     ...opts,
     repositories: opts.repositories.map((r) => (typeof r === 'string' ? repositoryMount(r) : r)),
+    runtime: 'node',
     cpuCount,
     gpuCount: caps.cuda.available ? caps.cuda.deviceCount : 0,
     providers: nodeProviders(caps),
