@@ -53,6 +53,7 @@ function runServe(argv: string[]): Promise<number> {
         }
       }
     },
+    env: (name) => Deno.env.get(name),
     banner: (log, flags) => {
       const provider = flags['execution-provider'] as string;
       log.info(`Deno server; default execution provider: ${provider}${provider === 'webgpu' || provider === 'wasm' ? ' (onnxruntime-web)' : ''}`);

@@ -64,6 +64,7 @@ function runServe(argv: string[]): Promise<number> {
       process.on('SIGINT', listener);
       process.on('SIGTERM', listener);
     },
+    env: (name) => process.env[name],
   });
 }
 

@@ -6,6 +6,7 @@ import { parseRestriction } from '../transports/http/restricted.ts';
 import { commandError, type ParsedArgs, parseCommand, usageError } from './args.ts';
 import { checkPorts, type HeldPort, listenFailure, type ListenerSpec } from './listeners.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
+import { waitForRepositories } from './wait-repositories.ts';
 
 /** What the serve command gives a runtime's `createServer`. */
 export interface ServeServerOptions extends CreateServerOptions {
@@ -25,6 +26,8 @@ export interface ServeHost {
   /** Binds `port` on `address` (rejecting with the system error code) until closed: checks a port before models load. */
   holdPort(port: number, address: string): Promise<HeldPort>;
   onSignal(listener: (signal: string) => void): void;
+  /** An environment variable (MODEL_INIT_MODE). */
+  env(name: string): string | undefined;
   /** Logged before the server is created. */
   banner?(log: Logger, flags: ParsedArgs): void;
 }
@@ -38,8 +41,11 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   if (typeof flags === 'number') return flags;
   const repos = flags['model-repository'] as string[];
   if (repos.length === 0) return usageError('--model-repository must be specified');
-  for (const r of repos) {
-    if (!host.isDirectory(host.repositoryMount(r).label!))
+  // KServe sets MODEL_INIT_MODE=async for model images: a missing repository is waited for, not an error.
+  const asyncInit = host.env('MODEL_INIT_MODE') === 'async';
+  const repoDirs = repos.map((r) => host.repositoryMount(r).label!);
+  for (const [i, r] of repos.entries()) {
+    if (!asyncInit && !host.isDirectory(repoDirs[i]!))
       return usageError(`invalid value '${r}' for --model-repository: repository path is not a valid directory`);
   }
   const mode = flags['model-control-mode'] as 'none' | 'poll' | 'explicit';
@@ -74,24 +80,46 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     pollIntervalMs: (flags['repository-poll-secs'] as number) * 1000,
     log,
   });
-  try {
-    await server.start();
-  } catch (e) {
-    log.error(`${isServerError(e) ? e.message : String(e)}; exiting (use --exit-on-error=false to serve the models that loaded)`);
-    await server.stop(0);
-    return 1;
-  }
-  for (const e of await server.index()) {
-    log.info(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state ?? 'not loaded'}${e.reason ? ` (${e.reason})` : ''}`);
-  }
-  const listening = await openListeners(host, server, log, flags, httpSpec, metricsSpec, restricted);
-  if (!listening) return 1;
-  const { http, metrics } = listening;
-  log.info(`HTTP server listening on ${http.url}`);
   const exitTimeoutSecs = flags['exit-timeout-secs'] as number;
+  const listen = () => openListeners(host, server, log, flags, httpSpec, metricsSpec, restricted);
+  // One signal listener for the whole run; what a signal does depends on how far the start got.
+  let onSignal: (signal: string) => void = () => {};
+  const listenForSignals = () => host.onSignal((signal) => onSignal(signal));
+  let listening: Listening | undefined;
+  if (asyncInit) {
+    // Listen first, live but not ready, so the kubelet's probes see a healthy process while the
+    // repository appears and the models load; a signal before the models are up exits at once.
+    listening = await listen();
+    if (!listening) return 1;
+    const early = listening;
+    const stopped = new AbortController();
+    const exitEarly = new Promise<number>((resolveEarly) => {
+      onSignal = (signal) => {
+        log.info(`received ${signal} before the models finished loading; exiting`);
+        stopped.abort();
+        void closeListeners(early).then(() => resolveEarly(0));
+      };
+    });
+    listenForSignals();
+    // Announced only once a signal is handled: whoever waits for this line may signal at once.
+    log.info(`HTTP server listening on ${early.http.url} (MODEL_INIT_MODE=async: ready once the models load)`);
+    const started = waitForRepositories(repoDirs, host.isDirectory, log, stopped.signal).then((found) => (found ? startServer(server, log) : 0));
+    const code = await Promise.race([started, exitEarly]);
+    if (stopped.signal.aborted) return exitEarly;
+    if (code !== undefined) {
+      await closeListeners(early);
+      return code;
+    }
+  } else {
+    const code = await startServer(server, log);
+    if (code !== undefined) return code;
+    listening = await listen();
+    if (!listening) return 1;
+  }
+  const { http, metrics } = listening;
   return new Promise<number>((resolveExit) => {
     let stoppingSince: number | undefined;
-    host.onSignal(async (signal) => {
+    onSignal = async (signal) => {
       if (stoppingSince !== undefined) {
         // A terminal's Ctrl-C reaches the whole process group, and launchers (npm, deno task)
         // forward it too: a repeat within a moment is that same signal, not a second request.
@@ -110,8 +138,36 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
       await metrics?.close();
       log.info('server stopped');
       resolveExit(0);
-    });
+    };
+    if (!asyncInit) {
+      listenForSignals();
+      log.info(`HTTP server listening on ${http.url}`);
+    }
   });
+}
+
+interface Listening {
+  http: Listener;
+  metrics?: Listener;
+}
+
+/** Loads the startup models and logs the index; an exit code when the start failed. */
+async function startServer(server: InferenceServer, log: Logger): Promise<number | undefined> {
+  try {
+    await server.start();
+  } catch (e) {
+    log.error(`${isServerError(e) ? e.message : String(e)}; exiting (use --exit-on-error=false to serve the models that loaded)`);
+    await server.stop(0);
+    return 1;
+  }
+  for (const e of await server.index()) {
+    log.info(`model ${e.name}${e.version ? ` version ${e.version}` : ''}: ${e.state ?? 'not loaded'}${e.reason ? ` (${e.reason})` : ''}`);
+  }
+  return undefined;
+}
+
+async function closeListeners(l: Listening): Promise<void> {
+  await Promise.all([l.http.close(), l.metrics?.close()]);
 }
 
 /** The HTTP listener and, with --allow-metrics (the default), the metrics listener. */
@@ -147,7 +203,7 @@ async function openListeners(
   httpSpec: ListenerSpec,
   metricsSpec: ListenerSpec | undefined,
   restricted: ServeOptions['restricted'],
-): Promise<{ http: Listener; metrics?: Listener } | undefined> {
+): Promise<Listening | undefined> {
   const opened: Listener[] = [];
   const open = async (spec: ListenerSpec, listen: () => Promise<Listener>): Promise<Listener | undefined> => {
     try {

@@ -49,3 +49,4 @@ export type { CheckName, ModelResult, Problem, Severity, ValidationReport, Versi
 export { generateConfig, type GenerateConfigOptions } from './validate/generate-config.ts';
 export { configToText } from './config/text.ts';
 export type { DigestAlgorithm } from './repository/digest.ts';
+export { type ProcessSample, type ProcessSampler, renderProcessMetrics } from './metrics/process-metrics.ts';

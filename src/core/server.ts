@@ -151,8 +151,12 @@ export class InferenceServer {
     if (this.manager.mode === 'poll' && interval > 0) this.stopPolling = startPoller(() => this.manager.poll(), this.clock, interval, this.log);
   }
 
+  /**
+   * Live from construction on, while startup models load too (a process restarted for loading
+   * slowly would never finish); only a failed start makes it not live.
+   */
   isLive(): boolean {
-    return this.state === 'ready' || this.state === 'exiting';
+    return this.state !== 'failed';
   }
 
   isReady(): boolean {

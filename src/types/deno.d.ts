@@ -59,4 +59,8 @@ export interface DenoApi {
     handler: (request: Request, info: { remoteAddr: { hostname: string; port: number } }) => Response | Promise<Response>,
   ): DenoHttpServer;
   addSignalListener(signal: DenoSignal, handler: () => void): void;
+  /** CPU time of this process in microseconds. */
+  cpuUsage(): { user: number; system: number };
+  memoryUsage(): { rss: number };
+  readonly env: { get(name: string): string | undefined };
 }

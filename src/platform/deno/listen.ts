@@ -3,6 +3,7 @@ import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
 import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
+import { denoProcessSample } from './process-metrics.ts';
 
 declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
 
@@ -53,9 +54,9 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
   return listen((req, info) => app.fetch(req, info), opts);
 }
 
-/** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
+/** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */
 export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}): Promise<Listener> {
-  const app = createMetricsApp(server);
+  const app = createMetricsApp(server, { processSampler: denoProcessSample });
   return listen((req) => app.fetch(req), { port: 8002, ...opts });
 }
 

@@ -8,6 +8,7 @@ import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
 import { nodeHttpIo } from './http-io.ts';
+import { nodeProcessSample } from './process-metrics.ts';
 
 export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
@@ -46,9 +47,9 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
   return listen(app.fetch, opts);
 }
 
-/** Serves GET /metrics (Prometheus) on its own port, as Triton does. */
+/** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */
 export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}): Promise<Listener> {
-  return listen(createMetricsApp(server).fetch, { port: 8002, ...opts });
+  return listen(createMetricsApp(server, { processSampler: nodeProcessSample }).fetch, { port: 8002, ...opts });
 }
 
 /** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
