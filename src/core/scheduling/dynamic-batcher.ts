@@ -152,50 +152,53 @@ export class DynamicBatcher extends SchedulerBase {
     this.nextDeadline = next;
   }
 
-  private *ordered(): Generator<Queued> {
+  /** The first waiting request in priority order (levels, then each level's delayed ones). */
+  private firstQueued(): Queued | undefined {
     for (const level of this.levels) {
-      for (const q of level.items) if (!q.done) yield q;
-      for (const q of level.delayed) if (!q.done) yield q;
+      for (const q of level.items) if (!q.done) return q;
+      for (const q of level.delayed) if (!q.done) return q;
+    }
+    return undefined;
+  }
+
+  /** Visits waiting requests in priority order while `visit` returns true. */
+  private visitQueued(visit: (q: Queued) => boolean): void {
+    for (const level of this.levels) {
+      for (const q of level.items) if (!q.done && !visit(q)) return;
+      for (const q of level.delayed) if (!q.done && !visit(q)) return;
     }
   }
 
   /** Batch formation (Triton's GetDynamicBatch): what to run now, or when to look again. */
   private decide(now: number): Decision {
-    const batch: Queued[] = [];
     const max = Math.max(1, this.opts.maxBatchSize);
-    const merging = this.opts.batching !== undefined && max > 1;
+    if (this.opts.batching === undefined || max <= 1) {
+      const first = this.firstQueued();
+      return first ? { batch: this.take([first]) } : undefined;
+    }
+    const batch: Queued[] = [];
     let size = 0;
-    let key: string | undefined;
     let preferredPrefix = 0;
     let canGrow = true;
-    if (!merging) {
-      const first = this.ordered().next();
-      return first.done ? undefined : { batch: this.take([first.value]) };
-    }
-    for (const q of this.ordered()) {
-      const k = shapeKey(q, this.opts.raggedInputs);
-      if (key !== undefined && k !== key) {
-        canGrow = false;
-        break;
-      }
-      if (size + q.item.batchSize > max) {
-        canGrow = false;
-        break;
-      }
+    let oldest = Infinity;
+    const ragged = this.opts.raggedInputs;
+    this.visitQueued((q) => {
+      if (batch.length > 0 && !sameShapes(batch[0]!, q, ragged)) return (canGrow = false);
+      if (size + q.item.batchSize > max) return (canGrow = false);
       if (preferredPrefix === 0 && size > 0 && size + q.item.batchSize > this.largestPreferred) {
         preferredPrefix = batch.length;
-        canGrow = false;
-        break;
+        return (canGrow = false);
       }
-      key = k;
       batch.push(q);
       size += q.item.batchSize;
+      if (q.enqueuedAt < oldest) oldest = q.enqueuedAt;
       if (this.preferred.has(size)) preferredPrefix = batch.length;
-    }
+      return true;
+    });
     if (batch.length === 0) return undefined;
-    const oldest = Math.min(...batch.map((q) => q.enqueuedAt));
     const waited = now - oldest;
-    if (preferredPrefix > 0 && (this.delayMs === 0 || waited < this.delayMs)) return { batch: this.take(batch.slice(0, preferredPrefix)) };
+    if (preferredPrefix > 0 && (this.delayMs === 0 || waited < this.delayMs))
+      return { batch: this.take(preferredPrefix < batch.length ? batch.slice(0, preferredPrefix) : batch) };
     if (!canGrow || size >= this.largestPreferred || this.delayMs === 0 || waited >= this.delayMs) return { batch: this.take(batch) };
     return { waitUntil: oldest + this.delayMs };
   }
@@ -233,12 +236,16 @@ export class DynamicBatcher extends SchedulerBase {
   }
 }
 
-/** Requests batch together only when their variable-size, non-ragged inputs have equal shapes. */
-function shapeKey(q: Queued, ragged: ReadonlySet<string> | undefined): string {
-  let key = '';
-  for (const [name, t] of q.item.exec.inputs) {
+/** Requests batch together only when their non-ragged inputs have equal shapes past the batch dimension. */
+function sameShapes(a: Queued, b: Queued, ragged: ReadonlySet<string> | undefined): boolean {
+  const ai = a.item.exec.inputs;
+  const bi = b.item.exec.inputs;
+  if (ai.size !== bi.size) return false;
+  for (const [name, t] of ai) {
     if (ragged?.has(name)) continue;
-    key += `${name}:${t.shape.slice(1).join(',')};`;
+    const u = bi.get(name);
+    if (!u || u.shape.length !== t.shape.length) return false;
+    for (let d = 1; d < t.shape.length; d++) if (u.shape[d] !== t.shape[d]) return false;
   }
-  return key;
+  return true;
 }
