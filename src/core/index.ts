@@ -1,7 +1,16 @@
 export * from './types.ts';
 export * from './errors.ts';
 export { type Clock, realClock } from './clock.ts';
-export { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
+export { createLogger, LOG_FORMATS, type LogFormat, type Logger, type LogLevel, type LogSettings, silentLogger } from './log.ts';
+export {
+  applyLogSettings,
+  isLogFormat,
+  LOG_FILE_REFUSED,
+  LOGGING_UNAVAILABLE,
+  type LogSettingsUpdate,
+  type LogSettingsView,
+  logSettingsView,
+} from './log-settings.ts';
 export type {
   BackendInstance,
   DeviceKind,

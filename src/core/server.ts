@@ -169,7 +169,8 @@ export class InferenceServer {
   }
 
   metadata(): { name: string; version: string; extensions: string[] } {
-    return { name: this.name, version: NEREID_VERSION, extensions: [...EXTENSIONS] };
+    // The logging extension is served when the logger's settings can change while it runs.
+    return { name: this.name, version: NEREID_VERSION, extensions: this.log.settings ? [...EXTENSIONS, 'logging'] : [...EXTENSIONS] };
   }
 
   modelMetadata(model: string, version?: string): Record<string, unknown> {

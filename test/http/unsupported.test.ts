@@ -22,8 +22,6 @@ const UNSUPPORTED: [method: string, path: string, names: RegExp][] = [
   ['GET', '/v2/trace/setting', /the trace extension is not supported/],
   ['POST', '/v2/trace/setting', /the trace extension is not supported/],
   ['GET', '/v2/models/add_sub/trace/setting', /the trace extension is not supported/],
-  ['GET', '/v2/logging', /the logging extension is not supported.*--log-verbose/],
-  ['POST', '/v2/logging', /the logging extension is not supported/],
   ['POST', '/inference.GRPCInferenceService/ModelInfer', /gRPC is not supported by this server yet/],
 ];
 
@@ -82,9 +80,9 @@ describe('extensions Nereid does not implement', () => {
     expect((await t.request('/v2/models/add_sub/config')).status).toBe(200);
   });
 
-  it('--http-restricted-api categories shared-memory, trace and logging still answer 403 first', async () => {
-    const app = createHttpApp(t.server, { restricted: [parseRestriction('shared-memory,trace,logging:admin=yes')] });
-    for (const path of ['/v2/systemsharedmemory/status', '/v2/trace/setting', '/v2/logging', '/v2/models/add_sub/trace/setting']) {
+  it('--http-restricted-api categories shared-memory and trace still answer 403 first', async () => {
+    const app = createHttpApp(t.server, { restricted: [parseRestriction('shared-memory,trace:admin=yes')] });
+    for (const path of ['/v2/systemsharedmemory/status', '/v2/trace/setting', '/v2/models/add_sub/trace/setting']) {
       const res = await app.request(path);
       expect(res.status, path).toBe(403);
       expect((await app.request(path, { headers: { admin: 'yes' } })).status, path).toBe(501);

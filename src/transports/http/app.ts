@@ -7,6 +7,7 @@ import { PendingLimit } from './limits.ts';
 import { noteServedVersion, requestLog } from './request-log.ts';
 import { restrictedApi } from './restricted.ts';
 import { healthRoutes } from './routes/health.ts';
+import { loggingRoutes } from './routes/logging.ts';
 import { modelRoutes } from './routes/models.ts';
 import { repositoryRoutes } from './routes/repository.ts';
 import { unsupportedRoutes } from './routes/unsupported.ts';
@@ -29,7 +30,8 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     io: opts.corsOrigin && opts.corsOrigin.length > 0 ? { readBody: opts.io?.readBody } : opts.io,
   };
   const app = new Hono();
-  if ((server.log.verboseLevel ?? 0) >= 1) {
+  // The request log checks the level per request when it can change at runtime (/v2/logging, gRPC LogSettings).
+  if ((server.log.verboseLevel ?? 0) >= 1 || server.log.settings) {
     app.use('*', requestLog(server.log));
     ctx.noteServedVersion = noteServedVersion;
   }
@@ -51,6 +53,7 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
     app.use('/v2/repository/*', ctx.pending.middleware());
   }
   healthRoutes(app, ctx);
+  loggingRoutes(app, ctx);
   unsupportedRoutes(app); // before modelRoutes, whose /v2/models/* would answer 404
   modelRoutes(app, ctx);
   repositoryRoutes(app, ctx);

@@ -16,10 +16,12 @@ export function noteServedVersion(c: Context, version: string): void {
  * request: method and path, then status, duration (until the response starts), model and the
  * version that served it, e.g.
  * `V 2026-… HTTP POST /v2/models/add_sub/infer {"status":200,"duration_ms":0.42,"model":"add_sub","version":"1"}`.
- * `createHttpApp` installs it only when the logger writes level 1, so it costs nothing otherwise.
+ * `createHttpApp` installs it when the logger writes level 1 or its level can change at runtime;
+ * below level 1 it only passes the request on.
  */
 export function requestLog(log: Logger, now: () => number = () => performance.now()): MiddlewareHandler {
   return async (c, next) => {
+    if ((log.verboseLevel ?? 0) < 1) return next();
     const start = now();
     await next();
     const path = c.req.path;

@@ -6,13 +6,12 @@ import { methodNotAllowed, toErrorResponse } from '../errors.ts';
  * Triton routes these paths (triton-protocol.md §1.1) to extensions Nereid does not implement.
  * A client that uses one gets 501 with a message naming the extension and what to do instead,
  * not a bare 404 `Not Found` that reads like a typo in its URL. A method Triton's handler would
- * refuse is 405, as there. `--http-restricted-api` (shared-memory, trace, logging) still applies first.
+ * refuse is 405, as there. `--http-restricted-api` (shared-memory, trace) still applies first.
  */
 const SHM_HINT = 'send tensor data in the request body instead (JSON, or binary with the binary tensor extension)';
 const SYSTEM_SHM = `system shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
 const CUDA_SHM = `CUDA shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
 const TRACE = 'the trace extension is not supported by this server';
-const LOGGING = 'the logging extension is not supported by this server: set the log level with --log-verbose and the format with --log-format when starting it';
 const GRPC = 'gRPC is not supported by this server yet: use the KServe v2 HTTP/REST API (/v2/...)';
 
 /** 501 `message` for `methods`, 405 for any other method. */
@@ -36,7 +35,6 @@ export function unsupportedRoutes(app: Hono): void {
   app.all('/v2/trace/setting', refuse(GET_POST, TRACE));
   // Only without /versions/{v}: with a version Triton's router falls through to 404.
   app.all('/v2/models/:model/trace/setting', refuse(GET_POST, TRACE));
-  app.all('/v2/logging', refuse(GET_POST, LOGGING));
   // Triton's gRPC service (inference.GRPCInferenceService) as gRPC-Web or a mistaken HTTP/1.1 call.
   app.all('/inference.GRPCInferenceService/*', () => toErrorResponse(unsupported(GRPC)));
 }
