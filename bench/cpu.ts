@@ -68,6 +68,8 @@ async function start(naive: boolean): Promise<{ url: string; proc: ChildProcess 
       '0',
       '--metrics-port',
       '0',
+      '--grpc-port',
+      '0',
       '--http-address',
       '127.0.0.1',
     ];

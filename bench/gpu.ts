@@ -109,6 +109,8 @@ const server = await startServer([
   '127.0.0.1',
   '--metrics-port',
   '0',
+  '--grpc-port',
+  '0',
 ]);
 try {
   say('## 2. Served by Nereid from `instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]`');

@@ -13,7 +13,20 @@ const [id = 'tiny', which = 'plain', conc = '16', dir = '/tmp/prof'] = process.a
 const m = benchModels(false).find((x) => x.id === id)!;
 const repo = benchRepository(m, id === 'tiny' ? 0 : 500);
 const naive = process.argv.includes('--naive');
-let args = ['bin/nereid.mjs', 'serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
+let args = [
+  'bin/nereid.mjs',
+  'serve',
+  '--model-repository',
+  repo,
+  '--http-port',
+  '0',
+  '--metrics-port',
+  '0',
+  '--grpc-port',
+  '0',
+  '--http-address',
+  '127.0.0.1',
+];
 if (naive) {
   const file = join(tmpdir(), `nereid-profile-${id}.onnx`);
   writeFileSync(file, m.onnx);

@@ -5,7 +5,7 @@ import type { DenoApi } from '../types/deno.d.ts';
 import { formatHelp, usageError } from './args.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 import { runServeCommand } from './serve-command.ts';
-import { createServer, holdPort, repositoryMount, serve, serveMetrics } from '../platform/deno/index.ts';
+import { createServer, holdPort, repositoryMount, serve, serveGrpc, serveMetrics } from '../platform/deno/index.ts';
 
 declare const Deno: DenoApi;
 
@@ -43,6 +43,7 @@ function runServe(argv: string[]): Promise<number> {
     createServer,
     serve,
     serveMetrics,
+    serveGrpc,
     holdPort,
     onSignal: (listener) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {

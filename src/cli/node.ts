@@ -13,7 +13,7 @@ import { runPerfCli } from './perf.ts';
 import { runStress } from './stress/index.ts';
 import { STRESS_FLAGS } from './stress-flags.ts';
 import { LISTING_FILE, writeRepositoryIndex } from './repo-index.ts';
-import { holdPort, serve, serveMetrics } from '../platform/node/listen.ts';
+import { holdPort, serve, serveGrpc, serveMetrics } from '../platform/node/listen.ts';
 import { runValidateCommand } from './validate/command.ts';
 import { runConfigCommand } from './validate/config-generate.ts';
 import { nodeConfigHost, nodeValidateHost } from './validate/node-host.ts';
@@ -59,6 +59,7 @@ function runServe(argv: string[]): Promise<number> {
     createServer,
     serve,
     serveMetrics,
+    serveGrpc,
     holdPort,
     onSignal: (listener) => {
       process.on('SIGINT', listener);

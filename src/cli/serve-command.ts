@@ -1,9 +1,10 @@
 // `serve`, shared by the Node and Deno CLIs: flags → server → HTTP and metrics listeners → drain on
 // SIGINT/SIGTERM. Each runtime supplies only what differs (its composition root, listeners, signals).
 import { createLogger, type InferenceServer, isServerError, type Logger, type ProviderPreference, type RepositoryMount } from '../core/index.ts';
-import type { CreateServerOptions, Listener, ListenOptions, ServeOptions } from '../platform/shape.ts';
+import type { CreateServerOptions, GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../platform/shape.ts';
 import { parseRestriction } from '../transports/http/restricted.ts';
 import { commandError, type ParsedArgs, parseCommand, usageError } from './args.ts';
+import { type GrpcPlan, grpcPlan } from './grpc-flags.ts';
 import { checkPorts, type HeldPort, listenFailure, type ListenerSpec } from './listeners.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 import { waitForRepositories } from './wait-repositories.ts';
@@ -23,6 +24,7 @@ export interface ServeHost {
   createServer(opts: ServeServerOptions): Promise<InferenceServer>;
   serve(server: InferenceServer, opts: ServeOptions): Promise<Listener>;
   serveMetrics(server: InferenceServer, opts: ListenOptions): Promise<Listener>;
+  serveGrpc(server: InferenceServer, opts: GrpcListenOptions): Promise<GrpcListener>;
   /** Binds `port` on `address` (rejecting with the system error code) until closed: checks a port before models load. */
   holdPort(port: number, address: string): Promise<HeldPort>;
   onSignal(listener: (signal: string) => void): void;
@@ -54,16 +56,20 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   if (loadModels.includes('*') && loadModels.length > 1) return usageError(`Wildcard model name '*' must be the ONLY startup model if specified at all.`);
   let restricted: ReturnType<typeof parseRestriction>[];
   try {
-    restricted = (flags['http-restricted-api'] as string[]).map(parseRestriction);
+    restricted = (flags['http-restricted-api'] as string[]).map((r) => parseRestriction(r));
   } catch (e) {
     return usageError((e as Error).message);
   }
+  const grpc = grpcPlan(flags);
+  if (typeof grpc === 'string') return usageError(grpc);
   const { http: httpSpec, metrics: metricsSpec } = listenerSpecs(flags);
   // Before any model loads: a taken port is reported at once, not after minutes of loading.
-  const portProblem = await checkPorts(metricsSpec ? [httpSpec, metricsSpec] : [httpSpec], host.holdPort);
+  const specs = [httpSpec, ...(metricsSpec ? [metricsSpec] : []), ...(grpc ? [grpc.spec] : [])];
+  const portProblem = await checkPorts(specs, host.holdPort);
   if (portProblem) return commandError(portProblem);
   const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
   host.banner?.(log, flags);
+  for (const flag of grpc?.ignored ?? []) log.warn(`${flag} has no effect: Node's HTTP/2 server has no such setting (accepted for Triton compatibility)`);
   const server = await host.createServer({
     repositories: repos,
     id: flags.id as string,
@@ -81,7 +87,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     log,
   });
   const exitTimeoutSecs = flags['exit-timeout-secs'] as number;
-  const listen = () => openListeners(host, server, log, flags, httpSpec, metricsSpec, restricted);
+  const listen = () => openListeners(host, server, log, flags, { http: httpSpec, metrics: metricsSpec, grpc }, restricted);
   // One signal listener for the whole run; what a signal does depends on how far the start got.
   let onSignal: (signal: string) => void = () => {};
   const listenForSignals = () => host.onSignal((signal) => onSignal(signal));
@@ -116,7 +122,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     listening = await listen();
     if (!listening) return 1;
   }
-  const { http, metrics } = listening;
+  const { http, metrics, grpc: grpcListener } = listening;
   return new Promise<number>((resolveExit) => {
     let stoppingSince: number | undefined;
     onSignal = async (signal) => {
@@ -133,8 +139,11 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
       }
       stoppingSince = Date.now();
       log.info(`received ${signal}, shutting down (in-flight requests get ${exitTimeoutSecs} s)`);
+      // gRPC clients are told at once (GOAWAY) to take new calls elsewhere; open streams end once answered.
+      grpcListener?.drain();
       await server.stop(exitTimeoutSecs * 1000);
       await http.close();
+      await grpcListener?.close();
       await metrics?.close();
       log.info('server stopped');
       resolveExit(0);
@@ -149,6 +158,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
 interface Listening {
   http: Listener;
   metrics?: Listener;
+  grpc?: GrpcListener;
 }
 
 /** Loads the startup models and logs the index; an exit code when the start failed. */
@@ -167,7 +177,7 @@ async function startServer(server: InferenceServer, log: Logger): Promise<number
 }
 
 async function closeListeners(l: Listening): Promise<void> {
-  await Promise.all([l.http.close(), l.metrics?.close()]);
+  await Promise.all([l.http.close(), l.metrics?.close(), l.grpc?.close()]);
 }
 
 /** The HTTP listener and, with --allow-metrics (the default), the metrics listener. */
@@ -192,20 +202,21 @@ function listenerSpecs(flags: ParsedArgs): { http: ListenerSpec; metrics?: Liste
 }
 
 /**
- * Opens the metrics and HTTP listeners once the models are loaded. A port taken since the check
- * gets the same one line; then the server stops and undefined comes back (exit code 1).
+ * Opens the metrics, gRPC and HTTP listeners once the models are loaded (HTTP last: its line tells
+ * that all are up). A port taken since the check gets the same one line; then the server stops and
+ * undefined comes back (exit code 1).
  */
 async function openListeners(
   host: ServeHost,
   server: InferenceServer,
   log: Logger,
   flags: ParsedArgs,
-  httpSpec: ListenerSpec,
-  metricsSpec: ListenerSpec | undefined,
+  specs: { http: ListenerSpec; metrics?: ListenerSpec; grpc?: GrpcPlan },
   restricted: ServeOptions['restricted'],
 ): Promise<Listening | undefined> {
-  const opened: Listener[] = [];
-  const open = async (spec: ListenerSpec, listen: () => Promise<Listener>): Promise<Listener | undefined> => {
+  const { http: httpSpec, metrics: metricsSpec } = specs;
+  const opened: { close(): Promise<void> }[] = [];
+  const open = async <L extends { close(): Promise<void> }>(spec: ListenerSpec, listen: () => Promise<L>): Promise<L | undefined> => {
     try {
       const l = await listen();
       opened.push(l);
@@ -225,6 +236,13 @@ async function openListeners(
     if (!metrics) return undefined;
     log.info(`Metrics server listening on ${metrics.url}/metrics`);
   }
+  let grpc: GrpcListener | undefined;
+  if (specs.grpc) {
+    const plan = specs.grpc;
+    grpc = await open(plan.spec, () => host.serveGrpc(server, plan.options));
+    if (!grpc) return undefined;
+    log.info(`GRPC server listening on ${grpc.url}`);
+  }
   const http = await open(httpSpec, () =>
     host.serve(server, {
       port: httpSpec.port,
@@ -236,5 +254,5 @@ async function openListeners(
       corsOrigin: flags['http-cors-origin'] as string[],
     }),
   );
-  return http ? { http, metrics } : undefined;
+  return http ? { http, metrics, grpc } : undefined;
 }

@@ -1,4 +1,5 @@
 import type { FlagSpec } from './args.ts';
+import { GRPC_FLAGS } from './grpc-flags.ts';
 
 /** `nereid serve` flags: Triton's names and defaults. */
 export const SERVE_FLAGS: readonly FlagSpec[] = [
@@ -40,6 +41,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'Require HEADER=VALUE for these API categories (health, metadata, inference, shared-memory, model-config, model-repository, statistics, trace, logging)',
   },
   { name: 'http-cors-origin', type: 'list', meta: 'ORIGIN', default: [], help: 'Allow cross-origin requests from ORIGIN (* for any); CORS is off by default' },
+  ...GRPC_FLAGS,
   {
     name: 'execution-timeout-secs',
     type: 'int',

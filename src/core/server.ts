@@ -3,6 +3,7 @@ import type { PlatformProviders, ProviderPreference } from './backend/providers.
 import { BackendRegistry } from './backend/registry.ts';
 import { type Clock, realClock } from './clock.ts';
 import { clientShape, protocolType } from './config/accessors.ts';
+import type { ModelConfig } from './config/gen/model_config_pb.ts';
 import { configToJson } from './config/json.ts';
 import { internal, invalidArg, serverError, unavailable, unsupported } from './errors.ts';
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
@@ -190,6 +191,16 @@ export class InferenceServer {
 
   modelConfig(model: string, version?: string): Record<string, unknown> {
     return this.withVersion(model, version, (mv) => configToJson(mv.config));
+  }
+
+  /** The completed config as the protobuf message (gRPC ModelConfig). */
+  modelConfigMessage(model: string, version?: string): ModelConfig {
+    return this.withVersion(model, version, (mv) => mv.config);
+  }
+
+  /** The version that serves `model` (a request naming none gets the latest ready one). */
+  servingVersion(model: string, version?: string): string {
+    return this.withVersion(model, version, (mv) => String(mv.version));
   }
 
   modelStats(model?: string, version?: string): { model_stats: Record<string, unknown>[] } {

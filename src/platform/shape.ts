@@ -2,11 +2,14 @@
 // folder has the same files with the same roles:
 //   index.ts         composition root: createServer(CreateServerOptions & its own few extras)
 //   capabilities.ts  one frozen probe of what the runtime offers, and the providers it gives the core
-//   listen.ts        listen / serve / serveMetrics / holdPort (runtimes with sockets)
+//   listen.ts        listen / serve / serveMetrics / serveGrpc / holdPort (runtimes with sockets)
 //   js-backend.ts    the JavaScript backend's workers on that runtime
 // (In the browser, index.ts is the page-side entry; the worker's composition root is server.ts.)
 import type { ExecutionBackend, InferenceServer, RepositoryMount, ServerOptions } from '../core/index.ts';
+import type { GrpcListener, GrpcListenOptions } from '../transports/grpc/listen.ts';
 import type { HttpAppOptions } from '../transports/http/app.ts';
+
+export type { GrpcListener, GrpcListenOptions } from '../transports/grpc/listen.ts';
 
 /** What every platform's `createServer` takes. */
 export interface CreateServerOptions extends Omit<ServerOptions, 'repositories' | 'backends' | 'providers'> {
@@ -48,6 +51,8 @@ export interface PlatformListen {
   listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions): Promise<Listener>;
   serve(server: InferenceServer, opts?: ServeOptions): Promise<Listener>;
   serveMetrics(server: InferenceServer, opts?: ListenOptions): Promise<Listener>;
+  /** Serves Triton's gRPC service (GRPCInferenceService and grpc.health.v1) on its own port (8001). */
+  serveGrpc(server: InferenceServer, opts?: GrpcListenOptions): Promise<GrpcListener>;
   /** Binds a port until closed, to tell at once whether it is free (rejects with the system error). */
   holdPort(port: number, address: string): Promise<{ close(): Promise<void> }>;
 }

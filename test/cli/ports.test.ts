@@ -41,6 +41,8 @@ function occupy(port = 0): Promise<Server & { port: number }> {
 }
 
 const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
+/** gRPC on a free loopback port unless a test names one (a later flag wins), never the default 8001. */
+const GRPC_FREE = ['--grpc-port', '0', '--grpc-address', '127.0.0.1'];
 
 const repo = tmpTree({ 'add_sub/config.pbtxt': CONFIG, 'add_sub/1/model.onnx': addSubModel() });
 /** A model whose initialize() takes 4 s. */
@@ -60,12 +62,12 @@ const runtimes = [
   {
     name: 'Node (nereid serve)',
     skip: false,
-    serve: (args: string[]) => run(process.execPath, [BIN, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', ...args]),
+    serve: (args: string[]) => run(process.execPath, [BIN, 'serve', '--model-repository', repo, '--http-address', '127.0.0.1', ...GRPC_FREE, ...args]),
   },
   {
     name: 'Deno (src/cli/deno.ts)',
     skip: skipDeno,
-    serve: (args: string[]) => run(DENO, [...DENO_RUN, DENO_CLI, '--model-repository', repo, '--http-address', '127.0.0.1', ...args], denoEnv()),
+    serve: (args: string[]) => run(DENO, [...DENO_RUN, DENO_CLI, '--model-repository', repo, '--http-address', '127.0.0.1', ...GRPC_FREE, ...args], denoEnv()),
   },
 ];
 
@@ -82,6 +84,13 @@ describe.each(runtimes)('$name: a port in use', ({ skip, serve }) => {
   it.skipIf(skip)('--metrics-port: one line, exit 1, no model loaded', async () => {
     const r = await serve(['--http-port', '0', '--metrics-port', String(taken.port)]);
     expect(r.stderr.trim()).toBe(inUse('--metrics-port', taken.port));
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/loaded|loading/i);
+  });
+
+  it.skipIf(skip)('--grpc-port: one line, exit 1, no model loaded', async () => {
+    const r = await serve(['--http-port', '0', '--metrics-port', '0', '--grpc-port', String(taken.port)]);
+    expect(r.stderr.trim()).toBe(inUse('--grpc-port', taken.port));
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/loaded|loading/i);
   });

@@ -23,7 +23,7 @@ const slowRepo = tmpTree({
   'slow/1/model.js':
     'export async function execute(requests) { await new Promise((r) => setTimeout(r, 2500)); return requests.map((r) => ({ outputs: { OUTPUT0: r.inputs.INPUT0 } })); }\n',
 });
-const FREE_PORTS = ['--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
+const FREE_PORTS = ['--http-port', '0', '--metrics-port', '0', '--grpc-port', '0', '--http-address', '127.0.0.1', '--grpc-address', '127.0.0.1'];
 
 /** Every process below `pid` (Linux /proc), so that a test can clean up what a launcher left. */
 function descendants(pid: number): number[] {

@@ -151,7 +151,7 @@ describe('nereid stress', () => {
 describe('nereid serve', () => {
   it('an --http-address or --metrics-address that does not resolve, before loading', async () => {
     writeFileSync(join(dir, 'models', 'm', 'config.pbtxt'), 'max_batch_size: 0\n');
-    const args = ['serve', '--model-repository', join(dir, 'models'), '--http-port', '0', '--metrics-port', '0'];
+    const args = ['serve', '--model-repository', join(dir, 'models'), '--http-port', '0', '--metrics-port', '0', '--grpc-port', '0'];
     await expectOneLine(
       [...args, '--http-address', 'nereid-test.invalid'],
       /^nereid: --http-address nereid-test\.invalid cannot be resolved to an address \((ENOTFOUND|EAI_AGAIN)\)$/,

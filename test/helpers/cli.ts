@@ -12,14 +12,17 @@ export function runCli(args: string[], timeoutMs = 20_000): { code: number | nul
 export interface CliServer {
   proc: ChildProcess;
   url: string;
+  /** The gRPC address (HOST:PORT) when the server serves gRPC. */
+  grpc?: string;
   output(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `nereid serve ARGS --http-port 0` and waits for its "listening" line. */
+/** Starts `nereid serve ARGS` on free loopback ports (HTTP, metrics, gRPC) and waits for its "listening" line. */
 export function startCli(args: string[], timeoutMs = 30_000): Promise<CliServer> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...args], {
+  const ports = ['--http-port', '0', '--metrics-port', '0', '--grpc-port', '0', '--http-address', '127.0.0.1', '--grpc-address', '127.0.0.1'];
+  const proc = spawn(process.execPath, [BIN, 'serve', ...ports, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -34,6 +37,7 @@ export function startCli(args: string[], timeoutMs = 30_000): Promise<CliServer>
         resolveStart({
           proc,
           url: m[1]!,
+          grpc: out.match(/GRPC server listening on (\S+)/)?.[1],
           output: () => out,
           stop: async (signal = 'SIGTERM') => {
             proc.kill(signal);

@@ -28,13 +28,15 @@ export function runDenoCli(args: string[], timeoutMs = 30_000): { code: number |
 export interface DenoServer {
   proc: ChildProcess;
   url: string;
+  /** The gRPC address (HOST:PORT) when the server serves gRPC. */
+  grpc?: string;
   output(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `--http-port 0 --metrics-port 0 --http-address 127.0.0.1`. */
-export const FREE_PORTS = ['--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
+/** Free loopback ports for HTTP, metrics and gRPC. */
+export const FREE_PORTS = ['--http-port', '0', '--metrics-port', '0', '--grpc-port', '0', '--http-address', '127.0.0.1', '--grpc-address', '127.0.0.1'];
 
 /** Starts the Deno server with `deno run ... cli.ts ARGS` and waits for its "listening" line. */
 export function startDeno(args: string[], timeoutMs?: number): Promise<DenoServer> {
@@ -60,7 +62,7 @@ export function startDenoCommand(denoArgs: string[], timeoutMs = 60_000): Promis
       const m = out.match(/HTTP server listening on (http:\/\/[^\s]+)/);
       if (m) {
         clearTimeout(timer);
-        resolveStart({ proc, url: m[1]!, output: () => out, stop });
+        resolveStart({ proc, url: m[1]!, grpc: out.match(/GRPC server listening on (\S+)/)?.[1], output: () => out, stop });
       }
     };
     proc.stdout!.on('data', onData);

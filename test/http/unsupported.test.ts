@@ -22,7 +22,7 @@ const UNSUPPORTED: [method: string, path: string, names: RegExp][] = [
   ['GET', '/v2/trace/setting', /the trace extension is not supported/],
   ['POST', '/v2/trace/setting', /the trace extension is not supported/],
   ['GET', '/v2/models/add_sub/trace/setting', /the trace extension is not supported/],
-  ['POST', '/inference.GRPCInferenceService/ModelInfer', /gRPC is not supported by this server yet/],
+  ['POST', '/inference.GRPCInferenceService/ModelInfer', /gRPC is served on its own port \(--grpc-port/],
 ];
 
 describe('extensions Nereid does not implement', () => {

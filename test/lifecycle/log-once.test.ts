@@ -77,7 +77,7 @@ describe('each failure is logged once', () => {
 
   it('nereid serve: the reason once, then one line saying it exits', () => {
     const repo = tmpTree({ 'broken/config.pbtxt': CONFIG, 'broken/1/model.onnx': NOT_ONNX });
-    const r = runCli(['serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1']);
+    const r = runCli(['serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--grpc-port', '0', '--http-address', '127.0.0.1']);
     expect(r.code).toBe(1);
     const errors = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.startsWith('E '));
     expect(errors).toHaveLength(2);

@@ -23,7 +23,19 @@ export class ServerProcess {
   async start(): Promise<void> {
     const proc = spawn(
       process.execPath,
-      [join(packageRoot(), 'bin', 'nereid.mjs'), 'serve', '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1', ...this.args],
+      [
+        join(packageRoot(), 'bin', 'nereid.mjs'),
+        'serve',
+        '--http-port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--http-address',
+        '127.0.0.1',
+        ...this.args,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.proc = proc;

@@ -16,10 +16,10 @@ export { createHttpApp } from '../../transports/http/app.ts';
 export { createMetricsApp } from '../../transports/http/metrics.ts';
 export { fsDeno } from '../drivers/fs-deno.ts';
 export { memory } from '../drivers/memory.ts';
-export type { CreateServerOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
+export type { CreateServerOptions, GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
 export { type DenoCapabilities, probeCapabilities } from './capabilities.ts';
 export { jsDenoBackend } from './js-backend.ts';
-export { holdPort, listen, requestHeadSize, serve, serveMetrics } from './listen.ts';
+export { holdPort, listen, requestHeadSize, serve, serveGrpc, serveMetrics } from './listen.ts';
 
 export interface DenoServerOptions extends CreateServerOptions {
   /** CUDA as already detected (skips detection). */

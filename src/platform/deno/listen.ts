@@ -2,12 +2,12 @@ import type { InferenceServer } from '../../core/index.ts';
 import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
-import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
+import type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { denoProcessSample } from './process-metrics.ts';
 
 declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
 
-export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
+export type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
 /**
  * The size of a request's head as it came over HTTP/1.1 (request line and header lines).
@@ -60,6 +60,15 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
   return listen((req) => app.fetch(req), { port: 8002, ...opts });
 }
 
+/**
+ * Serves Triton's gRPC service on its own port (8001), over node:http2 through Deno's Node compatibility. Loaded on first use, so
+ * a server without gRPC never loads the HTTP/2 stack.
+ */
+export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
+  const { listenGrpc } = await import('../../transports/grpc/listen.ts');
+  return listenGrpc(server, opts);
+}
+
 /** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */
 export async function holdPort(port: number, hostname: string): Promise<{ close(): Promise<void> }> {
   try {
@@ -72,4 +81,4 @@ export async function holdPort(port: number, hostname: string): Promise<{ close(
   }
 }
 
-export const denoListen: PlatformListen = { listen, serve, serveMetrics, holdPort };
+export const denoListen: PlatformListen = { listen, serve, serveMetrics, serveGrpc, holdPort };

@@ -16,9 +16,9 @@ export { createHttpApp } from '../../transports/http/app.ts';
 export { createMetricsApp } from '../../transports/http/metrics.ts';
 export { fsNode } from '../drivers/fs-node.ts';
 export { memory } from '../drivers/memory.ts';
-export type { CreateServerOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
+export type { CreateServerOptions, GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
 export { type NodeCapabilities, probeCapabilities } from './capabilities.ts';
-export { holdPort, listen, serve, serveMetrics } from './listen.ts';
+export { holdPort, listen, serve, serveGrpc, serveMetrics } from './listen.ts';
 
 export interface NodeServerOptions extends CreateServerOptions {
   /** CUDA as already detected (skips detection; tests pass `{ available: false }`). */

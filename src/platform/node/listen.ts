@@ -5,12 +5,12 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { InferenceServer } from '../../core/index.ts';
 import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
-import type { Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
+import type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
 import { nodeHttpIo } from './http-io.ts';
 import { nodeProcessSample } from './process-metrics.ts';
 
-export type { Listener, ListenOptions, ServeOptions } from '../shape.ts';
+export type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
 /** Serves a fetch handler on a Node HTTP server. */
 export function listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions = {}): Promise<Listener> {
@@ -52,6 +52,15 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
   return listen(createMetricsApp(server, { processSampler: nodeProcessSample }).fetch, { port: 8002, ...opts });
 }
 
+/**
+ * Serves Triton's gRPC service on its own port (8001), over Node's HTTP/2 server. Loaded on first use, so
+ * a server without gRPC never loads the HTTP/2 stack.
+ */
+export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
+  const { listenGrpc } = await import('../../transports/grpc/listen.ts');
+  return listenGrpc(server, opts);
+}
+
 /** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
 export function holdPort(port: number, address: string): Promise<{ close(): Promise<void> }> {
   return new Promise((resolveHold, reject) => {
@@ -61,4 +70,4 @@ export function holdPort(port: number, address: string): Promise<{ close(): Prom
   });
 }
 
-export const nodeListen: PlatformListen = { listen, serve, serveMetrics, holdPort };
+export const nodeListen: PlatformListen = { listen, serve, serveMetrics, serveGrpc, holdPort };

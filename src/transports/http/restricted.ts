@@ -21,18 +21,19 @@ export interface RestrictionRule {
   value: string;
 }
 
-/** Parses `CATEGORY[,CATEGORY...]:HEADER=VALUE` (Triton's syntax). */
-export function parseRestriction(spec: string): RestrictionRule {
+/** Parses `CATEGORY[,CATEGORY...]:HEADER=VALUE` (Triton's syntax; gRPC's KEY takes the HEADER's place). `flag` names it in errors. */
+export function parseRestriction(spec: string, flag = '--http-restricted-api'): RestrictionRule {
   const colon = spec.indexOf(':');
   const eq = spec.indexOf('=', colon + 1);
-  if (colon <= 0 || eq <= colon + 1) throw new Error(`invalid --http-restricted-api '${spec}': expected CATEGORY[,CATEGORY]:HEADER=VALUE`);
+  if (colon <= 0 || eq <= colon + 1)
+    throw new Error(`invalid ${flag} '${spec}': expected CATEGORY[,CATEGORY]:${flag === '--http-restricted-api' ? 'HEADER' : 'KEY'}=VALUE`);
   const categories = spec
     .slice(0, colon)
     .split(',')
     .map((c) => c.trim());
   for (const c of categories) {
     if (!(API_CATEGORIES as readonly string[]).includes(c))
-      throw new Error(`invalid --http-restricted-api '${spec}': unknown category '${c}' (categories: ${API_CATEGORIES.join(', ')})`);
+      throw new Error(`invalid ${flag} '${spec}': unknown category '${c}' (categories: ${API_CATEGORIES.join(', ')})`);
   }
   return {
     categories: categories as ApiCategory[],

@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono';
-import { configFromJson, invalidArg, joinPath } from '../../../core/index.ts';
+import { invalidArg } from '../../../core/index.ts';
 import { readBody } from '../body.ts';
-import { type AuditEntry, empty, json, type RouteContext } from '../context.ts';
+import { type AuditedAction, auditAction, checkFilePath, parseConfigOverride } from '../../repository-actions.ts';
+import { empty, json, type RouteContext } from '../context.ts';
 import { errorResponse, methodNotAllowed, toErrorResponse } from '../errors.ts';
 import { segment } from './segment.ts';
 
@@ -58,7 +59,7 @@ async function handleLoad(c: Context, ctx: RouteContext, model: string): Promise
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
       throw invalidArg(`Unable to parse 'parameters': attempt to access JSON non-object as object`);
     }
-    let config: ReturnType<typeof configFromJson> | undefined;
+    let config: ReturnType<typeof parseConfigOverride> | undefined;
     const files = new Map<string, Uint8Array>();
     for (const [key, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
       if (typeof value !== 'string') throw invalidArg(`load parameter '${key}' must be a JSON string`);
@@ -84,7 +85,7 @@ async function settle(fn: () => Promise<void>): Promise<Response> {
   }
 }
 
-async function audit(c: Context, ctx: RouteContext, what: Pick<AuditEntry, 'action' | 'model' | 'config_override' | 'files'>, res: Response): Promise<void> {
+async function audit(c: Context, ctx: RouteContext, what: AuditedAction, res: Response): Promise<void> {
   const result =
     res.status === 200
       ? 'ok'
@@ -94,9 +95,7 @@ async function audit(c: Context, ctx: RouteContext, what: Pick<AuditEntry, 'acti
             .json()
             .catch(() => ({}))) as { error?: string }
         ).error ?? `HTTP ${res.status}`);
-  const name = what.model.includes('::') ? what.model.split('::')[1]! : what.model;
-  const versions = (await ctx.server.index(true)).filter((e) => e.name === name && e.version).map((e) => e.version!);
-  ctx.audit({ time: new Date().toISOString(), ...what, versions, source: ctx.remoteAddress(c), status: res.status, result });
+  await auditAction(ctx.server, ctx.audit, what, { source: ctx.remoteAddress(c), status: res.status, result });
 }
 
 async function handleUnload(c: Context, ctx: RouteContext, model: string): Promise<Response> {
@@ -113,24 +112,6 @@ async function handleUnload(c: Context, ctx: RouteContext, model: string): Promi
   } catch (e) {
     return toErrorResponse(e);
   }
-}
-
-function parseConfigOverride(text: string) {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw invalidArg(`Invalid config override: ${(e as Error).message}`);
-  }
-  return configFromJson(value);
-}
-
-/** `file:` override paths stay inside the model directory: no '..', absolute paths or backslashes. */
-function checkFilePath(path: string): string {
-  if (path === '' || path.startsWith('/') || path.includes('\\') || path.split('/').includes('..') || /^[a-zA-Z]:/.test(path)) {
-    throw invalidArg(`invalid file override path '${path}': it must be a relative path inside the model directory`);
-  }
-  return joinPath(path);
 }
 
 function decodeBase64(key: string, value: string): Uint8Array {

@@ -12,7 +12,7 @@ const SHM_HINT = 'send tensor data in the request body instead (JSON, or binary 
 const SYSTEM_SHM = `system shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
 const CUDA_SHM = `CUDA shared memory (the shared-memory extension) is not supported by this server: ${SHM_HINT}`;
 const TRACE = 'the trace extension is not supported by this server';
-const GRPC = 'gRPC is not supported by this server yet: use the KServe v2 HTTP/REST API (/v2/...)';
+const GRPC = 'gRPC is served on its own port (--grpc-port, 8001 by default) over HTTP/2, not on the HTTP port: point the gRPC client there';
 
 /** 501 `message` for `methods`, 405 for any other method. */
 function refuse(methods: readonly string[], message: string): (c: Context) => Response {
@@ -35,6 +35,6 @@ export function unsupportedRoutes(app: Hono): void {
   app.all('/v2/trace/setting', refuse(GET_POST, TRACE));
   // Only without /versions/{v}: with a version Triton's router falls through to 404.
   app.all('/v2/models/:model/trace/setting', refuse(GET_POST, TRACE));
-  // Triton's gRPC service (inference.GRPCInferenceService) as gRPC-Web or a mistaken HTTP/1.1 call.
+  // Triton's gRPC service (inference.GRPCInferenceService) called on the HTTP port (gRPC-Web, or a client pointed at the wrong port).
   app.all('/inference.GRPCInferenceService/*', () => toErrorResponse(unsupported(GRPC)));
 }
