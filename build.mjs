@@ -45,6 +45,7 @@ const builds = {
       cli: 'src/cli/node.ts',
       'js-worker': 'src/platform/node/js-worker.ts',
       'ort-thread': 'src/platform/ort/node/ort-thread.ts',
+      frontend: 'src/platform/node/frontend.ts',
       electron: 'src/platform/electron/index.ts',
     },
     outdir: `${OUT}/node`,
@@ -53,7 +54,7 @@ const builds = {
   deno: maybe({
     ...external,
     platform: 'neutral',
-    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/cli/deno.ts', 'js-worker': 'src/platform/deno/js-worker.ts' }),
+    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/cli/deno.ts', 'js-worker': 'src/platform/deno/js-worker.ts', frontend: 'src/platform/deno/frontend.ts' }),
     outdir: `${OUT}/deno`,
   }),
   browser: maybe({

@@ -252,6 +252,7 @@ async function openListeners(
       maxHeaderSize: flags['http-max-header-size'] as number,
       restricted,
       corsOrigin: flags['http-cors-origin'] as string[],
+      threads: flags['http-thread-count'] as number,
     }),
   );
   return http ? { http, metrics, grpc } : undefined;

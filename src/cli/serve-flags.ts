@@ -32,6 +32,14 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'model-load-thread-count', type: 'int', min: 1, default: 4, help: 'Models loaded in parallel' },
   { name: 'http-max-input-size', type: 'int', min: 1, default: 67108864, help: 'Largest request body in bytes' },
   { name: 'http-max-pending', type: 'int', min: 0, default: 4096, help: 'Inference and repository requests in flight before new ones get 503 (0 = no limit)' },
+  {
+    name: 'http-thread-count',
+    type: 'int',
+    min: 1,
+    max: 256,
+    default: 1,
+    help: 'Threads serving HTTP on the port: front-end threads decode requests and hand them to the thread that owns the models (needs Node 22.12+ or Deno)',
+  },
   { name: 'http-max-header-size', type: 'int', min: 1024, default: 16384, help: 'Largest request head in bytes (431 past it)' },
   {
     name: 'http-restricted-api',

@@ -36,6 +36,7 @@ export {
   type ProviderStatus,
 } from './backend/providers.ts';
 export { RuntimeRegistry } from './backend/registry.ts';
+export type { MaybePromise, ServerApi } from './server-api.ts';
 export { InferenceServer, type RepositoryMount, type ServerOptions, NEREID_VERSION } from './server.ts';
 export type { ControlMode, IndexEntry, LoadOptions } from './lifecycle/model-manager.ts';
 export type { DirEntry, FileStat, RepositoryDriver } from './repository/driver.ts';
@@ -55,9 +56,9 @@ export { clientShape, configTypeName, dims, protocolType } from './config/access
 export { parameter } from './config/accessors.ts';
 export * from './codec/index.ts';
 export { countCopied, tensorCopies } from './stats/copies.ts';
+export { type ProcessSample, type ProcessSampler, renderProcessMetrics } from './metrics/process-metrics.ts';
 export { validateRepositories, type ValidateOptions } from './validate/validate.ts';
 export type { CheckName, ModelResult, Problem, Severity, ValidationReport, VersionResult } from './validate/report.ts';
 export { generateConfig, type GenerateConfigOptions } from './validate/generate-config.ts';
 export { configToText } from './config/text.ts';
 export type { DigestAlgorithm } from './repository/digest.ts';
-export { type ProcessSample, type ProcessSampler, renderProcessMetrics } from './metrics/process-metrics.ts';

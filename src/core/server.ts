@@ -15,6 +15,7 @@ import type { ModelVersion } from './model/model-version.ts';
 import { requestPrefix } from './model/validate-request.ts';
 import type { RepositoryDriver } from './repository/driver.ts';
 import { Repository } from './repository/repository.ts';
+import type { ServerApi } from './server-api.ts';
 import type { InferRequest, InferResponse, ResponseSink } from './types.ts';
 import { NEREID_VERSION } from './version.ts';
 
@@ -87,7 +88,7 @@ type ServerState = 'initializing' | 'ready' | 'exiting' | 'failed';
  * The platform-free inference server: model lifecycle, inference and the KServe v2 operations.
  * Transports (HTTP, worker) call into it; platforms construct it with drivers and backends.
  */
-export class InferenceServer {
+export class InferenceServer implements ServerApi {
   readonly name: string;
   readonly manager: ModelManager;
   readonly log: Logger;
@@ -166,6 +167,10 @@ export class InferenceServer {
   }
 
   get exiting(): boolean {
+    return this.state === 'exiting';
+  }
+
+  isExiting(): boolean {
     return this.state === 'exiting';
   }
 

@@ -5,9 +5,9 @@
 //   listen.ts        listen / serve / serveMetrics / serveGrpc / holdPort (runtimes with sockets)
 //   js-backend.ts    the JavaScript backend's workers on that runtime
 // (In the browser, index.ts is the page-side entry; the worker's composition root is server.ts.)
-import type { ExecutionBackend, InferenceServer, RepositoryMount, ServerOptions } from '../core/index.ts';
+import type { ExecutionBackend, InferenceServer, LogFormat, RepositoryMount, ServerOptions } from '../core/index.ts';
 import type { GrpcListener, GrpcListenOptions } from '../transports/grpc/listen.ts';
-import type { HttpAppOptions } from '../transports/http/app.ts';
+import type { HttpAppOptions, RestrictionRule } from '../transports/http/app.ts';
 
 export type { GrpcListener, GrpcListenOptions } from '../transports/grpc/listen.ts';
 
@@ -44,7 +44,15 @@ export interface ListenOptions {
   maxHeaderSize?: number;
 }
 
-export type ServeOptions = HttpAppOptions & ListenOptions;
+export type ServeOptions = HttpAppOptions &
+  ListenOptions & {
+    /**
+     * Threads serving HTTP on the port (--http-thread-count): the engine thread and front-end
+     * threads that decode requests and hand them to it. Needs SO_REUSEPORT (Node 22.12+, Deno).
+     * @defaultValue 1
+     */
+    threads?: number;
+  };
 
 /** What a platform's listen.ts offers the CLI and embedders. */
 export interface PlatformListen {
@@ -55,4 +63,16 @@ export interface PlatformListen {
   serveGrpc(server: InferenceServer, opts?: GrpcListenOptions): Promise<GrpcListener>;
   /** Binds a port until closed, to tell at once whether it is free (rejects with the system error). */
   holdPort(port: number, address: string): Promise<{ close(): Promise<void> }>;
+}
+
+/** What a front-end thread needs to serve HTTP like the engine thread: plain data (posted to the thread). */
+export interface FrontendOptions {
+  port: number;
+  address: string;
+  maxHeaderSize?: number;
+  maxInputSize?: number;
+  maxPending?: number;
+  restricted?: RestrictionRule[];
+  corsOrigin?: string[];
+  log: { verbose: number; format: LogFormat };
 }

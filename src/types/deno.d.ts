@@ -33,6 +33,8 @@ export interface DenoServeOptions {
   port?: number;
   hostname?: string;
   onListen?(addr: DenoNetAddr): void;
+  /** Several listeners (threads) on one port: the kernel spreads connections (SO_REUSEPORT, Linux). */
+  reusePort?: boolean;
 }
 
 export type DenoSignal = 'SIGINT' | 'SIGTERM' | 'SIGBREAK';

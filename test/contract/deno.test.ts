@@ -15,4 +15,14 @@ describe.skipIf(skipDeno)('Deno server', () => {
       },
     };
   });
+
+  kserveContract('Deno, `deno run src/cli/deno.ts --http-thread-count 3` process over TCP', async (files) => {
+    const srv = await startDeno(['--model-repository', tmpTree(files), '--http-thread-count', '3']);
+    return {
+      fetch: (path, init) => fetch(`${srv.url}${path}`, init),
+      stop: async () => {
+        await srv.stop();
+      },
+    };
+  });
 });

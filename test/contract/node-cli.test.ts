@@ -11,3 +11,15 @@ kserveContract('Node, `nereid serve` process over TCP', async (files) => {
     },
   };
 });
+
+// The same contract with three threads serving the port: two front-end threads hand their requests
+// to the engine thread (needs SO_REUSEPORT: Node 22.12+; older Node serves on one thread and says so).
+kserveContract('Node, `nereid serve --http-thread-count 3` process over TCP', async (files) => {
+  const srv = await startCli(['--model-repository', tmpTree(files), '--http-thread-count', '3']);
+  return {
+    fetch: (path, init) => fetch(`${srv.url}${path}`, init),
+    stop: async () => {
+      await srv.stop();
+    },
+  };
+});

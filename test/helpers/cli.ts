@@ -20,9 +20,9 @@ export interface CliServer {
 }
 
 /** Starts `nereid serve ARGS` on free loopback ports (HTTP, metrics, gRPC) and waits for its "listening" line. */
-export function startCli(args: string[], timeoutMs = 30_000): Promise<CliServer> {
+export function startCli(args: string[], timeoutMs = 30_000, node: string = process.execPath): Promise<CliServer> {
   const ports = ['--http-port', '0', '--metrics-port', '0', '--grpc-port', '0', '--http-address', '127.0.0.1', '--grpc-address', '127.0.0.1'];
-  const proc = spawn(process.execPath, [BIN, 'serve', ...ports, ...args], {
+  const proc = spawn(node, [BIN, 'serve', ...ports, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

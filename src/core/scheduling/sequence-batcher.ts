@@ -250,7 +250,8 @@ export class SequenceBatcher extends SchedulerBase {
           if (o.result)
             for (const s of this.opts.states) {
               const t = o.result.result.outputs.get(s.output);
-              if (t) entry.seq.state.set(s.input, t);
+              // Kept apart from what the client gets back: a response's buffers may move to another thread.
+              if (t) entry.seq.state.set(s.input, entry.q.item.exec.outputs.includes(s.output) ? copyTensor(t) : t);
             }
           if (o.error) q.reject(o.error);
           else q.resolve(o.result!);
@@ -328,4 +329,9 @@ function shapeKey(q: Queued): string {
   let key = '';
   for (const [name, t] of q.item.exec.inputs) key += `${name}:${t.shape.slice(1).join(',')};`;
   return key;
+}
+
+/** A tensor with its own copy of the data. */
+function copyTensor(t: Tensor): Tensor {
+  return { ...t, data: Array.isArray(t.data) ? t.data.map((b) => b.slice()) : t.data.slice() };
 }

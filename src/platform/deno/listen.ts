@@ -1,4 +1,4 @@
-import type { InferenceServer } from '../../core/index.ts';
+import type { InferenceServer, ServerApi } from '../../core/index.ts';
 import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
@@ -21,7 +21,10 @@ export function requestHeadSize(req: Request): number {
 }
 
 /** Serves a fetch handler with `Deno.serve`; resolves once it listens (port 0 = any free port). */
-export function listen(fetch: (req: Request, info?: unknown) => Response | Promise<Response>, opts: ListenOptions = {}): Promise<Listener> {
+export function listen(
+  fetch: (req: Request, info?: unknown) => Response | Promise<Response>,
+  opts: ListenOptions & { reusePort?: boolean } = {},
+): Promise<Listener> {
   const address = opts.address ?? '0.0.0.0';
   const max = opts.maxHeaderSize;
   const handler =
@@ -35,6 +38,7 @@ export function listen(fetch: (req: Request, info?: unknown) => Response | Promi
         {
           port: opts.port ?? 8000,
           hostname: address,
+          reusePort: opts.reusePort === true,
           onListen: (addr) => {
             const host = address.includes(':') ? `[${address}]` : address;
             resolveListen({ url: `http://${host}:${addr.port}`, port: addr.port, close: () => http.shutdown() });
@@ -48,10 +52,51 @@ export function listen(fetch: (req: Request, info?: unknown) => Response | Promi
   });
 }
 
-/** Serves the KServe v2 hono app. */
-export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
-  const app = createHttpApp(server, { remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname, ...opts });
-  return listen((req, info) => app.fetch(req, info), opts);
+/** The KServe v2 hono app as Deno serves it (on the engine thread or a front-end thread). */
+export function httpAppFor(server: ServerApi, opts: ServeOptions): ReturnType<typeof createHttpApp> {
+  return createHttpApp(server, { remoteAddress: (c) => (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname, ...opts });
+}
+
+/**
+ * Serves the KServe v2 hono app. With `threads` > 1 (--http-thread-count), that many threads
+ * share the port (Deno.serve's reusePort): this one and `threads - 1` front-end Web Workers that
+ * hand requests to this one.
+ */
+export async function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
+  const threads = opts.threads ?? 1;
+  const app = httpAppFor(server, threads > 1 ? { ...opts, thread: '0' } : opts);
+  if (threads <= 1) return listen((req, info) => app.fetch(req, info), opts);
+  let main: Listener;
+  try {
+    main = await listen((req, info) => app.fetch(req, info), { ...opts, reusePort: true });
+  } catch (e) {
+    // Deno gates reusePort behind --unstable-net (`deno task serve` passes it).
+    if (!/unstable/i.test((e as Error).message)) throw e;
+    server.log.warn(`--http-thread-count ${threads}: this Deno cannot share a port between threads (${(e as Error).message}); serving HTTP on one thread`);
+    return listen((req, info) => app.fetch(req, info), opts);
+  }
+  const { startFrontends } = await import('./frontends.ts');
+  const frontends = await startFrontends(server, threads - 1, {
+    port: main.port,
+    address: opts.address ?? '0.0.0.0',
+    maxHeaderSize: opts.maxHeaderSize,
+    maxInputSize: opts.maxInputSize,
+    maxPending: opts.maxPending,
+    restricted: opts.restricted,
+    corsOrigin: opts.corsOrigin,
+    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
+  }).catch(async (e: unknown) => {
+    await main.close();
+    throw e;
+  });
+  return {
+    url: main.url,
+    port: main.port,
+    async close() {
+      await frontends.close();
+      await main.close();
+    },
+  };
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */

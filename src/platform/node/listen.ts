@@ -1,23 +1,27 @@
 import type { ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { serve as honoServe } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { InferenceServer } from '../../core/index.ts';
+import type { InferenceServer, ServerApi } from '../../core/index.ts';
 import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
+import { nodeSharesPorts } from './frontend-options.ts';
+import { startFrontends } from './frontends.ts';
 import { nodeHttpIo } from './http-io.ts';
 import { nodeProcessSample } from './process-metrics.ts';
 
 export type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, ServeOptions } from '../shape.ts';
 
-/** Serves a fetch handler on a Node HTTP server. */
-export function listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions = {}): Promise<Listener> {
+/** Serves a fetch handler on a Node HTTP server (`reusePort`: beside other threads on the same port). */
+export function listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions & { reusePort?: boolean } = {}): Promise<Listener> {
   const address = opts.address ?? '0.0.0.0';
   return new Promise((resolveListen, reject) => {
     const serverOptions = opts.maxHeaderSize ? { maxHeaderSize: opts.maxHeaderSize } : {};
-    const http = honoServe({ fetch, port: opts.port ?? 8000, hostname: address, serverOptions }, (info: AddressInfo) => {
+    const http = createAdaptorServer({ fetch, serverOptions });
+    http.listen({ port: opts.port ?? 8000, host: address, reusePort: opts.reusePort === true }, () => {
+      const info = http.address() as AddressInfo;
       const host = address.includes(':') ? `[${address}]` : address;
       resolveListen({
         url: `http://${host}:${info.port}`,
@@ -33,9 +37,9 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, op
   });
 }
 
-/** Serves the KServe v2 hono app. */
-export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
-  const app = createHttpApp(server, {
+/** The KServe v2 hono app with Node's fast paths (on the engine thread or a front-end thread). */
+export function httpAppFor(server: ServerApi, opts: ServeOptions): ReturnType<typeof createHttpApp> {
+  return createHttpApp(server, {
     io: nodeHttpIo,
     remoteAddress: (c) => getConnInfo(c).remote.address,
     cancelSignal: (c) => {
@@ -44,7 +48,52 @@ export function serve(server: InferenceServer, opts: ServeOptions = {}): Promise
     },
     ...opts,
   });
-  return listen(app.fetch, opts);
+}
+
+/** Listens beside other threads on the same port. */
+export const listenShared = (fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions): Promise<Listener> =>
+  listen(fetch, { ...opts, reusePort: true });
+
+let warnedThreads = false;
+
+/**
+ * Serves the KServe v2 hono app. With `threads` > 1 (--http-thread-count), that many threads
+ * share the port: this one and `threads - 1` front-end threads that hand requests to this one.
+ */
+export async function serve(server: InferenceServer, opts: ServeOptions = {}): Promise<Listener> {
+  const threads = opts.threads ?? 1;
+  const app = httpAppFor(server, threads > 1 && nodeSharesPorts() ? { ...opts, thread: '0' } : opts);
+  if (threads <= 1) return listen(app.fetch, opts);
+  if (!nodeSharesPorts()) {
+    if (!warnedThreads)
+      server.log.warn(
+        `--http-thread-count ${threads}: Node ${process.versions.node} cannot share a port between threads (SO_REUSEPORT needs Node 22.12 or later); serving HTTP on one thread`,
+      );
+    warnedThreads = true;
+    return listen(app.fetch, opts);
+  }
+  const main = await listenShared(app.fetch, opts);
+  const frontends = await startFrontends(server, threads - 1, {
+    port: main.port,
+    address: opts.address ?? '0.0.0.0',
+    maxHeaderSize: opts.maxHeaderSize,
+    maxInputSize: opts.maxInputSize,
+    maxPending: opts.maxPending,
+    restricted: opts.restricted,
+    corsOrigin: opts.corsOrigin,
+    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
+  }).catch(async (e) => {
+    await main.close();
+    throw e;
+  });
+  return {
+    url: main.url,
+    port: main.port,
+    async close() {
+      await frontends.close();
+      await main.close();
+    },
+  };
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */

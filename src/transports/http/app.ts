@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { InferenceServer } from '../../core/index.ts';
+import type { ServerApi } from '../../core/index.ts';
 import { DEFAULT_MAX_INPUT_SIZE, type HttpAppOptions, lazySignal, type RouteContext } from './context.ts';
 import { notFoundResponse, toErrorResponse } from './errors.ts';
 import { PendingLimit } from './limits.ts';
@@ -19,7 +19,7 @@ export { parseRestriction, type RestrictionRule } from './restricted.ts';
  * The KServe v2 HTTP API (with Triton's extensions) as a hono app. Platform-neutral: Node, Deno,
  * a Web Worker and Electron all serve this same app.
  */
-export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}): Hono {
+export function createHttpApp(server: ServerApi, opts: HttpAppOptions = {}): Hono {
   const ctx: RouteContext = {
     server,
     maxInputSize: opts.maxInputSize ?? DEFAULT_MAX_INPUT_SIZE,
@@ -32,7 +32,7 @@ export function createHttpApp(server: InferenceServer, opts: HttpAppOptions = {}
   const app = new Hono();
   // The request log checks the level per request when it can change at runtime (/v2/logging, gRPC LogSettings).
   if ((server.log.verboseLevel ?? 0) >= 1 || server.log.settings) {
-    app.use('*', requestLog(server.log));
+    app.use('*', requestLog(server.log, undefined, opts.thread));
     ctx.noteServedVersion = noteServedVersion;
   }
   if (opts.corsOrigin && opts.corsOrigin.length > 0) {

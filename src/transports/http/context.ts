@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { CancelSignal, InferenceServer } from '../../core/index.ts';
+import type { CancelSignal, ServerApi } from '../../core/index.ts';
 import type { PendingLimit } from './limits.ts';
 import type { RestrictionRule } from './restricted.ts';
 
@@ -32,6 +32,8 @@ export interface HttpIo {
 }
 
 export interface HttpAppOptions {
+  /** Which front-end thread serves (named in the request log when there are several). */
+  thread?: string;
   /** The platform's fast paths for inference bodies. */
   io?: HttpIo;
   /** --http-max-input-size in bytes (default 64 MiB). */
@@ -54,7 +56,7 @@ export interface HttpAppOptions {
 }
 
 export interface RouteContext {
-  server: InferenceServer;
+  server: ServerApi;
   io?: HttpIo;
   maxInputSize: number;
   audit: (entry: AuditEntry) => void;

@@ -19,7 +19,7 @@ export function noteServedVersion(c: Context, version: string): void {
  * `createHttpApp` installs it when the logger writes level 1 or its level can change at runtime;
  * below level 1 it only passes the request on.
  */
-export function requestLog(log: Logger, now: () => number = () => performance.now()): MiddlewareHandler {
+export function requestLog(log: Logger, now: () => number = () => performance.now(), thread?: string): MiddlewareHandler {
   return async (c, next) => {
     if ((log.verboseLevel ?? 0) < 1) return next();
     const start = now();
@@ -32,6 +32,7 @@ export function requestLog(log: Logger, now: () => number = () => performance.no
       const version = m[2] ?? (c.get(SERVED) as string | undefined);
       if (version !== undefined) fields.version = version;
     }
+    if (thread !== undefined) fields.thread = thread;
     log.verbose(1, `HTTP ${c.req.method} ${path}`, fields);
   };
 }

@@ -16,7 +16,7 @@ async function parse(c: Context, ctx: RouteContext, model: string, version: stri
   } catch (e) {
     throw invalidArg(`failed to parse the request JSON buffer: ${(e as Error).message}`);
   }
-  const meta = ctx.server.modelMetadata(model, version) as { inputs: GenerateInput[] };
+  const meta = (await ctx.server.modelMetadata(model, version)) as { inputs: GenerateInput[] };
   const req = decodeGenerateRequest(body, model, version, meta.inputs);
   req.signal = ctx.cancelSignal(c);
   return req;

@@ -26,7 +26,7 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
   if (parts.some((p) => p === '') || parts.length > 4) return notFound();
   const method = c.req.method;
   const { server } = ctx;
-  if (parts.length === 1 && parts[0] === 'stats') return method === 'GET' ? json(server.modelStats()) : methodNotAllowed();
+  if (parts.length === 1 && parts[0] === 'stats') return method === 'GET' ? answer(() => server.modelStats()) : methodNotAllowed();
   const model = segment(parts[0]!);
   let version: string | undefined;
   let suffix = '';
@@ -40,18 +40,27 @@ function dispatch(c: Context, ctx: RouteContext): Response | Promise<Response> {
   if (!SUFFIXES.has(suffix) || (version !== undefined && !/^\d+$/.test(version))) return notFound();
   switch (suffix) {
     case '':
-      return method === 'GET' ? json(server.modelMetadata(model, version)) : methodNotAllowed();
+      return method === 'GET' ? answer(() => server.modelMetadata(model, version)) : methodNotAllowed();
     case 'ready':
       if (method !== 'GET') return methodNotAllowed();
-      return server.modelReady(model, version) ? empty(200) : errorResponse(400, 'Model version not ready');
+      return ready(server, model, version);
     case 'config':
-      return method === 'GET' ? json(server.modelConfig(model, version)) : methodNotAllowed();
+      return method === 'GET' ? answer(() => server.modelConfig(model, version)) : methodNotAllowed();
     case 'stats':
-      return method === 'GET' ? json(server.modelStats(model, version)) : methodNotAllowed();
+      return method === 'GET' ? answer(() => server.modelStats(model, version)) : methodNotAllowed();
     default: {
       if (method !== 'POST') return methodNotAllowed();
       const handle = suffix === 'infer' ? handleInfer : suffix === 'generate' ? handleGenerate : handleGenerateStream;
       return ctx.pending ? ctx.pending.run(() => handle(c, ctx, model, version)) : handle(c, ctx, model, version);
     }
   }
+}
+
+/** A JSON answer from the server (maybe from the engine thread). */
+async function answer(get: () => unknown): Promise<Response> {
+  return json(await get());
+}
+
+async function ready(server: RouteContext['server'], model: string, version: string | undefined): Promise<Response> {
+  return (await server.modelReady(model, version)) ? empty(200) : errorResponse(400, 'Model version not ready');
 }
