@@ -54,7 +54,12 @@ const builds = {
   deno: maybe({
     ...external,
     platform: 'neutral',
-    entryPoints: present({ index: 'src/platform/deno/index.ts', cli: 'src/cli/deno.ts', 'js-worker': 'src/platform/deno/js-worker.ts', frontend: 'src/platform/deno/frontend.ts' }),
+    entryPoints: present({
+      index: 'src/platform/deno/index.ts',
+      cli: 'src/cli/deno.ts',
+      'js-worker': 'src/platform/deno/js-worker.ts',
+      frontend: 'src/platform/deno/frontend.ts',
+    }),
     outdir: `${OUT}/deno`,
   }),
   browser: maybe({

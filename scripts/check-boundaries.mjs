@@ -50,7 +50,7 @@ for (const dir of OUTSIDE) {
       const spec = m[1] ?? m[2];
       if (!spec.startsWith('.')) continue;
       const target = resolve(dirname(file), spec);
-      if (target.startsWith(CORE + '/') && target !== ENTRY) outside.push(`${relative(process.cwd(), file)}: imports '${spec}' (use src/core/index.ts)`);
+      if (target.startsWith(`${CORE}/`) && target !== ENTRY) outside.push(`${relative(process.cwd(), file)}: imports '${spec}' (use src/core/index.ts)`);
     }
   }
 }

@@ -239,7 +239,7 @@ async function openListeners(
   let grpc: GrpcListener | undefined;
   if (specs.grpc) {
     const plan = specs.grpc;
-    grpc = await open(plan.spec, () => host.serveGrpc(server, plan.options));
+    grpc = await open(plan.spec, () => host.serveGrpc(server, { ...plan.options, threads: flags['http-thread-count'] as number }));
     if (!grpc) return undefined;
     log.info(`GRPC server listening on ${grpc.url}`);
   }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from './config/gen/model_config_pb.ts';
 import type { IndexEntry, LoadOptions } from './lifecycle/model-manager.ts';
+import type { LogSettingsUpdate, LogSettingsView } from './log-settings.ts';
 import type { Logger } from './log.ts';
 import type { InferRequest, InferResponse, ResponseSink } from './types.ts';
 
@@ -29,4 +30,9 @@ export interface ServerApi {
   index(readyOnly?: boolean): Promise<IndexEntry[]>;
   load(model: string, opts?: LoadOptions): Promise<void>;
   unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void>;
+  /**
+   * The logging extension: the live log settings, changed by `update` first (checked for types by
+   * the transport). One set of settings for the whole server, whichever thread is asked.
+   */
+  logSettings(update?: LogSettingsUpdate): MaybePromise<LogSettingsView>;
 }

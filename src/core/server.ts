@@ -9,6 +9,7 @@ import { internal, invalidArg, serverError, unavailable, unsupported } from './e
 import { type ControlMode, type IndexEntry, type LoadOptions, ModelManager } from './lifecycle/model-manager.ts';
 import { startPoller } from './lifecycle/poller.ts';
 import { type Logger, silentLogger } from './log.ts';
+import { applyLogSettings, LOGGING_UNAVAILABLE, type LogSettingsUpdate, type LogSettingsView, logSettingsView } from './log-settings.ts';
 import { LoadHistory } from './metrics/load-history.ts';
 import { renderMetrics } from './metrics/server-metrics.ts';
 import type { ModelVersion } from './model/model-version.ts';
@@ -99,6 +100,7 @@ export class InferenceServer implements ServerApi {
   private inflight = 0;
   private idle?: () => void;
   private stopPolling?: () => void;
+  private readonly logListeners = new Set<(view: LogSettingsView) => void>();
 
   private readonly opts: ServerOptions;
 
@@ -172,6 +174,23 @@ export class InferenceServer implements ServerApi {
 
   isExiting(): boolean {
     return this.state === 'exiting';
+  }
+
+  logSettings(update?: LogSettingsUpdate): LogSettingsView {
+    const settings = this.log.settings;
+    if (!settings) throw serverError('UNAVAILABLE', LOGGING_UNAVAILABLE);
+    if (update) {
+      applyLogSettings(settings, update);
+      const view = logSettingsView(settings);
+      for (const l of this.logListeners) l(view);
+    }
+    return logSettingsView(settings);
+  }
+
+  /** Calls `listener` after every change of the log settings (front-end threads keep theirs in step). */
+  onLogSettings(listener: (view: LogSettingsView) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
   }
 
   metadata(): { name: string; version: string; extensions: string[] } {

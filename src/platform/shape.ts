@@ -67,12 +67,17 @@ export interface PlatformListen {
 
 /** What a front-end thread needs to serve HTTP like the engine thread: plain data (posted to the thread). */
 export interface FrontendOptions {
-  port: number;
-  address: string;
-  maxHeaderSize?: number;
-  maxInputSize?: number;
-  maxPending?: number;
-  restricted?: RestrictionRule[];
-  corsOrigin?: string[];
   log: { verbose: number; format: LogFormat };
+  /** Serve HTTP on this port (shared with the engine thread). */
+  http?: {
+    port: number;
+    address: string;
+    maxHeaderSize?: number;
+    maxInputSize?: number;
+    maxPending?: number;
+    restricted?: RestrictionRule[];
+    corsOrigin?: string[];
+  };
+  /** Serve gRPC on this port (shared with the engine thread). */
+  grpc?: Omit<GrpcListenOptions, 'audit'> & { port: number };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { addSubModel } from '../../src/tools/onnx/models.ts';
 import { type CliServer, startCli } from '../helpers/cli.ts';
 import { skipDeno, startDeno } from '../helpers/deno.ts';
+import { grpcClient } from '../helpers/grpc.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 
 /**
@@ -72,8 +73,38 @@ async function exercise(srv: CliServer) {
   const ready = await Promise.all(Array.from({ length: 6 }, async () => (await get(`${srv.url}/v2/models/spare/ready`)).status));
   expect(new Set(ready).size).toBe(1);
   expect(ready[0]).not.toBe(200);
+  // One set of log settings: a change through one thread is what every thread reports.
+  const changed = await post(`${srv.url}/v2/logging`, JSON.stringify({ log_info: false }));
+  expect(changed.status).toBe(200);
+  const infos = await Promise.all(Array.from({ length: 6 }, async () => JSON.parse((await get(`${srv.url}/v2/logging`)).text).log_info));
+  expect(new Set(infos)).toEqual(new Set([false]));
   const threads = new Set([...srv.output().matchAll(/"thread":"(\d+)"/g)].map((m) => m[1]));
   expect(threads.size).toBeGreaterThanOrEqual(2);
+}
+
+/** gRPC on the same threads: a new channel each time (the kernel may pick any thread), one engine behind. */
+async function exerciseGrpc(address: string, before: number) {
+  const x = Array.from({ length: 16 }, (_, i) => i);
+  const f32 = (a: number[]) => Buffer.from(Float32Array.from(a).buffer);
+  for (let k = 0; k < 8; k++) {
+    const c = grpcClient(address);
+    try {
+      const res = await c.call('ModelInfer', {
+        model_name: 'add_sub',
+        inputs: [
+          { name: 'INPUT0', datatype: 'FP32', shape: [1, 16] },
+          { name: 'INPUT1', datatype: 'FP32', shape: [1, 16] },
+        ],
+        raw_input_contents: [f32(x), f32(x.map(() => k))],
+      });
+      const raw = res.raw_output_contents[0] as Buffer;
+      expect(Array.from(new Float32Array(new Uint8Array(raw).buffer))).toEqual(x.map((v) => v + k));
+      const stats = await c.call('ModelStatistics', { name: 'add_sub' });
+      expect(Number(stats.model_stats[0].inference_stats.success.count)).toBe(before + k + 1);
+    } finally {
+      c.close();
+    }
+  }
 }
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);

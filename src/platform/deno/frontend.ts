@@ -17,8 +17,9 @@ scope.onmessage = async (event: MessageEvent) => {
     const { engine, options, thread } = m.init;
     const server = remoteServer(engine as unknown as Parameters<typeof remoteServer>[0], createLogger(options.log));
     engine.start();
-    const app = httpAppFor(server, { ...options, thread });
-    listener = await listen((req, info) => app.fetch(req, info), { ...options, reusePort: true });
+    const http = options.http!;
+    const app = httpAppFor(server, { ...http, thread });
+    listener = await listen((req, info) => app.fetch(req, info), { ...http, reusePort: true });
     scope.postMessage({ listening: listener.url });
   } else if (m.close) {
     await listener?.close();

@@ -77,14 +77,16 @@ export async function serve(server: InferenceServer, opts: ServeOptions = {}): P
   }
   const { startFrontends } = await import('./frontends.ts');
   const frontends = await startFrontends(server, threads - 1, {
-    port: main.port,
-    address: opts.address ?? '0.0.0.0',
-    maxHeaderSize: opts.maxHeaderSize,
-    maxInputSize: opts.maxInputSize,
-    maxPending: opts.maxPending,
-    restricted: opts.restricted,
-    corsOrigin: opts.corsOrigin,
     log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
+    http: {
+      port: main.port,
+      address: opts.address ?? '0.0.0.0',
+      maxHeaderSize: opts.maxHeaderSize,
+      maxInputSize: opts.maxInputSize,
+      maxPending: opts.maxPending,
+      restricted: opts.restricted,
+      corsOrigin: opts.corsOrigin,
+    },
   }).catch(async (e: unknown) => {
     await main.close();
     throw e;

@@ -23,7 +23,7 @@ export async function startFrontends(server: InferenceServer, count: number, opt
       port1.start();
       const worker = new Worker(frontendPath(), { workerData: { engine: port2, options }, transferList: [port2], execArgv: workerExecArgv() });
       await new Promise<void>((resolve, reject) => {
-        worker.once('message', (m: { listening?: string }) => (m.listening ? resolve() : reject(new Error('front-end thread did not start'))));
+        worker.once('message', (m: { listening?: boolean }) => (m.listening ? resolve() : reject(new Error('front-end thread did not start'))));
         worker.once('error', reject);
         worker.once('exit', (code) => reject(new Error(`front-end thread exited with code ${code} while starting`)));
       });
@@ -32,19 +32,21 @@ export async function startFrontends(server: InferenceServer, count: number, opt
       return { worker, port1 };
     }),
   );
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      await Promise.all(
-        threads.map(async ({ worker, port1 }) => {
-          const closed = new Promise<void>((r) => worker.once('message', () => r()));
-          worker.postMessage({ close: true });
-          await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
-          port1.close();
-          await worker.terminate();
-        }),
-      );
-    },
+    close: () => (closing ??= closeAll()),
   };
+  async function closeAll(): Promise<void> {
+    await Promise.all(
+      threads.map(async ({ worker, port1 }) => {
+        const closed = new Promise<void>((r) => worker.once('message', () => r()));
+        worker.postMessage({ close: true });
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+        port1.close();
+        await worker.terminate();
+      }),
+    );
+  }
 }
 
 export type { Listener };

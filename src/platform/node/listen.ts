@@ -74,14 +74,16 @@ export async function serve(server: InferenceServer, opts: ServeOptions = {}): P
   }
   const main = await listenShared(app.fetch, opts);
   const frontends = await startFrontends(server, threads - 1, {
-    port: main.port,
-    address: opts.address ?? '0.0.0.0',
-    maxHeaderSize: opts.maxHeaderSize,
-    maxInputSize: opts.maxInputSize,
-    maxPending: opts.maxPending,
-    restricted: opts.restricted,
-    corsOrigin: opts.corsOrigin,
-    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
+    log: logOptions(server),
+    http: {
+      port: main.port,
+      address: opts.address ?? '0.0.0.0',
+      maxHeaderSize: opts.maxHeaderSize,
+      maxInputSize: opts.maxInputSize,
+      maxPending: opts.maxPending,
+      restricted: opts.restricted,
+      corsOrigin: opts.corsOrigin,
+    },
   }).catch(async (e) => {
     await main.close();
     throw e;
@@ -107,8 +109,29 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
  */
 export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
   const { listenGrpc } = await import('../../transports/grpc/listen.ts');
-  return listenGrpc(server, opts);
+  const threads = opts.threads ?? 1;
+  if (threads <= 1 || !nodeSharesPorts()) return listenGrpc(server, opts);
+  const main = await listenGrpc(server, { ...opts, reusePort: true });
+  const { audit: _audit, threads: _threads, ...grpc } = opts;
+  const frontends = await startFrontends(server, threads - 1, { log: logOptions(server), grpc: { ...grpc, port: main.port } }).catch(async (e) => {
+    await main.close();
+    throw e;
+  });
+  return {
+    url: main.url,
+    port: main.port,
+    drain: () => {
+      main.drain();
+      void frontends.close();
+    },
+    async close() {
+      await frontends.close();
+      await main.close();
+    },
+  };
 }
+
+const logOptions = (server: InferenceServer) => ({ verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' });
 
 /** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
 export function holdPort(port: number, address: string): Promise<{ close(): Promise<void> }> {

@@ -1,4 +1,14 @@
-import type { IndexEntry, InferRequest, InferResponse, LoadOptions, Logger, ModelConfig, ResponseSink } from '../../core/index.ts';
+import type {
+  IndexEntry,
+  InferRequest,
+  InferResponse,
+  LoadOptions,
+  Logger,
+  LogSettingsUpdate,
+  LogSettingsView,
+  ModelConfig,
+  ResponseSink,
+} from '../../core/index.ts';
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';
 import type { AuditEntry } from '../http/context.ts';
 import type { RestrictionRule } from '../http/restricted.ts';
@@ -33,6 +43,7 @@ export interface GrpcServer {
   index(readyOnly?: boolean): Promise<IndexEntry[]>;
   load(model: string, opts?: LoadOptions): Promise<void>;
   unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void>;
+  logSettings(update?: LogSettingsUpdate): MaybePromise<LogSettingsView>;
 }
 
 /** What every RPC handler reads. */

@@ -26,6 +26,13 @@ export interface GrpcListenOptions extends GrpcServiceOptions {
    */
   maxInputSize?: number;
   keepalive?: Partial<KeepaliveOptions>;
+  /** Beside other threads on the same port (SO_REUSEPORT). */
+  reusePort?: boolean;
+  /**
+   * Threads serving gRPC on the port (--http-thread-count applies to gRPC too).
+   * @defaultValue 1
+   */
+  threads?: number;
 }
 
 /** A listening gRPC server. */
@@ -86,7 +93,7 @@ export function listenGrpc(server: GrpcServer, opts: GrpcListenOptions = {}): Pr
   };
   return new Promise((resolveListen, reject) => {
     http2.once('error', reject);
-    http2.listen(opts.port ?? 8001, address, () => {
+    http2.listen({ port: opts.port ?? 8001, host: address, reusePort: opts.reusePort === true }, () => {
       http2.off('error', reject);
       const port = (http2.address() as AddressInfo).port;
       resolveListen({

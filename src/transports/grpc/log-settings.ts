@@ -1,15 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  applyLogSettings,
-  invalidArg,
-  isLogFormat,
-  LOG_FILE_REFUSED,
-  LOGGING_UNAVAILABLE,
-  type LogSettingsUpdate,
-  logSettingsView,
-  serverError,
-  unsupported,
-} from '../../core/index.ts';
+import { invalidArg, isLogFormat, LOG_FILE_REFUSED, type LogSettingsUpdate, unsupported } from '../../core/index.ts';
 import type { GrpcContext } from './context.ts';
 import {
   type LogSettingsRequest,
@@ -38,9 +28,7 @@ const TYPES: Record<string, [Case, string]> = {
  */
 export function logSettings(g: GrpcContext) {
   return (req: LogSettingsRequest): Promise<LogSettingsResponse> =>
-    rpc(() => {
-      const settings = g.server.log.settings;
-      if (!settings) throw serverError('UNAVAILABLE', LOGGING_UNAVAILABLE);
+    rpc(async () => {
       if ('log_file' in req.settings) throw unsupported(LOG_FILE_REFUSED);
       const update: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(req.settings)) {
@@ -52,8 +40,7 @@ export function logSettings(g: GrpcContext) {
       if (typeof update.log_format === 'string' && !isLogFormat(update.log_format)) {
         throw invalidArg(`invalid argument for log_format, got: ${update.log_format}`);
       }
-      applyLogSettings(settings, update as LogSettingsUpdate);
-      const view = logSettingsView(settings);
+      const view = await g.server.logSettings(update as LogSettingsUpdate);
       const value = (v: string | number | boolean) =>
         create(LogSettingsResponse_SettingValueSchema, {
           parameterChoice:

@@ -67,8 +67,8 @@ export function metadataHandlers(g: GrpcContext) {
       rpc(async () => create(ModelConfigResponseSchema, { config: await server.modelConfigMessage(req.name, version(req.version)) })),
     // The statistics' JSON keys are the message's field names: one conversion, no second table.
     modelStatistics: (req: ModelStatisticsRequest): Promise<ModelStatisticsResponse> =>
-      rpc(() =>
-        fromJson(ModelStatisticsResponseSchema, server.modelStats(req.name || undefined, version(req.version)) as unknown as JsonValue, {
+      rpc(async () =>
+        fromJson(ModelStatisticsResponseSchema, (await server.modelStats(req.name || undefined, version(req.version))) as unknown as JsonValue, {
           ignoreUnknownFields: true,
         }),
       ),

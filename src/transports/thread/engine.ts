@@ -37,6 +37,7 @@ const CALLS = new Set([
   'index',
   'load',
   'unload',
+  'logSettings',
 ]);
 
 /**
@@ -47,6 +48,7 @@ export function serveEngine(server: InferenceServer, port: PortLike): void {
   const signals = new Map<number, ReturnType<typeof remoteSignal>>();
   const send = (m: FromEngine, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
   const fail = (id: number, e: unknown) => send({ t: 'err', id, error: toWireError(e) });
+  server.onLogSettings((settings) => send({ t: 'log', settings }));
   port.addEventListener('message', (event) => {
     const m = event.data as ToEngine;
     switch (m.t) {

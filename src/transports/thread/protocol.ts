@@ -1,6 +1,6 @@
 // Messages between a front-end thread (HTTP, gRPC) and the engine thread that owns the models.
 // Tensor buffers travel transferred (moved, not copied); errors travel as their code and message.
-import { type ErrorCode, type InferRequest, type InferResponse, isServerError, type NamedTensor, serverError } from '../../core/index.ts';
+import { type ErrorCode, type InferRequest, type InferResponse, isServerError, type LogSettingsView, type NamedTensor, serverError } from '../../core/index.ts';
 
 /** The part of a MessagePort both worker_threads and the web have. */
 export interface PortLike {
@@ -23,7 +23,9 @@ export type FromEngine =
   | { t: 'ok'; id: number; value: unknown }
   | { t: 'err'; id: number; error: WireError }
   /** One response of a stream (or its error); `final` on the last. */
-  | { t: 'part'; id: number; response?: InferResponse; error?: WireError; final: boolean };
+  | { t: 'part'; id: number; response?: InferResponse; error?: WireError; final: boolean }
+  /** The log settings changed: every thread's logger follows. */
+  | { t: 'log'; settings: LogSettingsView };
 
 export const toWireError = (e: unknown): WireError =>
   isServerError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };

@@ -1,4 +1,4 @@
-import type { InferRequest, InferResponse, Logger, ResponseSink, ServerApi } from '../../core/index.ts';
+import { applyLogSettings, type InferRequest, type InferResponse, type Logger, type ResponseSink, type ServerApi } from '../../core/index.ts';
 import { type FromEngine, fromWireError, type PortLike, requestBuffers, type ToEngine } from './protocol.ts';
 
 interface Pending {
@@ -17,6 +17,11 @@ export function remoteServer(port: PortLike, log: Logger): ServerApi {
   let next = 1;
   port.addEventListener('message', (event) => {
     const m = event.data as FromEngine;
+    if (m.t === 'log') {
+      // The engine's settings changed (here or in another thread): this thread's logger follows.
+      if (log.settings) applyLogSettings(log.settings, m.settings);
+      return;
+    }
     const p = pending.get(m.id);
     if (!p) return;
     if (m.t === 'part') {
@@ -67,5 +72,6 @@ export function remoteServer(port: PortLike, log: Logger): ServerApi {
     index: (readyOnly) => call('index', readyOnly),
     load: (model, opts) => call('load', model, opts),
     unload: (model, opts) => call('unload', model, opts),
+    logSettings: (update) => call('logSettings', update),
   };
 }

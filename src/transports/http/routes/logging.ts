@@ -1,16 +1,5 @@
 import type { Context, Hono } from 'hono';
-import {
-  applyLogSettings,
-  invalidArg,
-  isLogFormat,
-  LOG_FILE_REFUSED,
-  LOGGING_UNAVAILABLE,
-  type LogSettings,
-  type LogSettingsUpdate,
-  logSettingsView,
-  serverError,
-  unsupported,
-} from '../../../core/index.ts';
+import { invalidArg, isLogFormat, LOG_FILE_REFUSED, type LogSettingsUpdate, serverError, unsupported } from '../../../core/index.ts';
 import { readBody } from '../body.ts';
 import { json, type RouteContext } from '../context.ts';
 import { methodNotAllowed } from '../errors.ts';
@@ -31,15 +20,12 @@ const TYPES: Record<string, 'boolean' | 'unsigned-integer' | 'string'> = {
 export function loggingRoutes(app: Hono, ctx: RouteContext): void {
   app.all('/v2/logging', async (c) => {
     if (c.req.method !== 'GET' && c.req.method !== 'POST') return methodNotAllowed();
-    const settings = ctx.server.log.settings;
-    if (!settings) throw serverError('UNAVAILABLE', LOGGING_UNAVAILABLE);
-    if (c.req.method === 'POST') await update(c, ctx, settings);
-    return json(logSettingsView(settings));
+    return json(await ctx.server.logSettings(c.req.method === 'POST' ? await update(c, ctx) : undefined));
   });
 }
 
 /** Checks every value first (a request with one bad value changes nothing); null leaves a setting as it is. */
-async function update(c: Context, ctx: RouteContext, settings: LogSettings): Promise<void> {
+async function update(c: Context, ctx: RouteContext): Promise<LogSettingsUpdate> {
   const text = new TextDecoder().decode(await readBody(c.req.raw, ctx.maxInputSize, false)).trim();
   let body: unknown = {};
   if (text !== '') {
@@ -63,5 +49,5 @@ async function update(c: Context, ctx: RouteContext, settings: LogSettings): Pro
   if (typeof changes.log_format === 'string' && !isLogFormat(changes.log_format)) {
     throw serverError('UNAVAILABLE', `invalid argument for --log_format, got: ${changes.log_format}`);
   }
-  applyLogSettings(settings, changes as LogSettingsUpdate);
+  return changes as LogSettingsUpdate;
 }
