@@ -15,13 +15,16 @@ const TEMP_VARS = ['TMPDIR', 'TMP', 'TEMP'] as const;
  */
 export default function setup(): () => void {
   execFileSync(process.execPath, ['build.mjs', '--quiet'], { stdio: 'inherit' });
-  const saved = [...TEMP_VARS, 'ORT_DISABLE_TELEMETRY'].map((k) => [k, process.env[k]] as const);
+  const saved = [...TEMP_VARS, 'ORT_DISABLE_TELEMETRY', 'NODE_DISABLE_COMPILE_CACHE'].map((k) => [k, process.env[k]] as const);
   const dir = mkdtempSync(join(tmpdir(), 'nereid-vitest-'));
   for (const k of TEMP_VARS) process.env[k] = dir;
   // Nereid turns onnxruntime's telemetry off (src/platform/ort/node/backend.ts; it writes `.ses` and
   // `mat-debug-<pid>.log` into the temp dir); tests that use onnxruntime-node directly need the same.
   // test/temp-cleanup.test.ts checks the server's own setting without this.
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  // npm on Node 22+ keeps a `node-compile-cache` directory in the temp dir (its own cache, not
+  // something a test made); the tests that run npm (`npm start`, `npm ci`) would otherwise leave it.
+  process.env.NODE_DISABLE_COMPILE_CACHE ??= '1';
   return () => {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];

@@ -108,7 +108,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     });
     listenForSignals();
     // Announced only once a signal is handled: whoever waits for this line may signal at once.
-    log.info(`HTTP server listening on ${early.http.url} (MODEL_INIT_MODE=async: ready once the models load)`);
+    log.info(`HTTP server listening on ${early.http.url}${threadsNote(early.http)} (MODEL_INIT_MODE=async: ready once the models load)`);
     const started = waitForRepositories(repoDirs, host.isDirectory, log, stopped.signal).then((found) => (found ? startServer(server, log) : 0));
     const code = await Promise.race([started, exitEarly]);
     if (stopped.signal.aborted) return exitEarly;
@@ -150,10 +150,13 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
     };
     if (!asyncInit) {
       listenForSignals();
-      log.info(`HTTP server listening on ${http.url}`);
+      log.info(`HTTP server listening on ${http.url}${threadsNote(http)}`);
     }
   });
 }
+
+/** ` (N threads)` when front-end threads share the port. */
+const threadsNote = (l: Listener) => (l.threads && l.threads > 1 ? ` (${l.threads} threads)` : '');
 
 interface Listening {
   http: Listener;

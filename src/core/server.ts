@@ -43,29 +43,81 @@ export interface RepositoryMount {
 }
 
 export interface ServerOptions {
-  /** Server name reported by GET /v2 (--id). */
+  /**
+   * Server name reported by GET /v2 (--id).
+   * @defaultValue 'nereid'
+   */
   id?: string;
+  /** The model repositories, each read through its driver (--model-repository, repeatable). */
   repositories: RepositoryMount[];
+  /** The execution backends models may name (`backend` / `platform` in their config). */
   backends: ExecutionBackend[];
+  /**
+   * NONE loads everything at start and never changes; POLL follows the repositories; EXPLICIT
+   * loads and unloads on request (--model-control-mode).
+   * @defaultValue 'none'
+   */
   controlMode?: ControlMode;
+  /**
+   * Models are named per repository namespace (--model-namespacing).
+   * @defaultValue false
+   */
   namespacing?: boolean;
+  /**
+   * Ready only when every model is ready (--strict-readiness).
+   * @defaultValue true
+   */
   strictReadiness?: boolean;
+  /**
+   * Fill in what a config leaves out from the model file (inverse of --disable-auto-complete-config).
+   * @defaultValue true
+   */
   autoComplete?: boolean;
-  /** EXPLICIT mode: models to load at startup ('*' = all). */
+  /**
+   * EXPLICIT mode: models to load at startup ('*' = all) (--load-model).
+   * @defaultValue [] (none)
+   */
   startupModels?: string[];
+  /**
+   * `start()` rejects (and unloads everything) when a startup model fails to load (--exit-on-error).
+   * @defaultValue true
+   */
   exitOnError?: boolean;
+  /**
+   * Read `configs/<name>.pbtxt` in a model directory instead of `config.pbtxt` when it exists
+   * (--model-config-name).
+   * @defaultValue undefined (config.pbtxt)
+   */
   configName?: string;
+  /**
+   * Models loaded in parallel (--model-load-thread-count).
+   * @defaultValue 4
+   */
   loadConcurrency?: number;
+  /**
+   * GPUs the platform has, for KIND_GPU / KIND_AUTO instance groups.
+   * @defaultValue 0
+   */
   gpuCount?: number;
+  /**
+   * CPU cores, for onnxruntime's defaults.
+   * @defaultValue 1
+   */
   cpuCount?: number;
-  /** Default instance count of KIND_CPU onnxruntime groups (Triton: 2; 1 where instances cannot run in parallel). */
+  /**
+   * Default instance count of KIND_CPU onnxruntime groups (1 where instances cannot run in parallel).
+   * @defaultValue 2 (Triton's)
+   */
   defaultCpuInstances?: number;
   /**
    * Where models run unless their config says (--execution-provider).
    * @defaultValue 'auto' (the platform's choice for each instance kind)
    */
   executionProvider?: ProviderPreference;
-  /** What the platform offers to backends that run on execution providers (onnxruntime). */
+  /**
+   * What the platform offers to backends that run on execution providers (onnxruntime).
+   * @defaultValue undefined (no provider choice: backends get no provider list and use their own default)
+   */
   providers?: PlatformProviders;
   /**
    * POLL mode: milliseconds between repository polls, counted from the end of the previous one
@@ -73,8 +125,20 @@ export interface ServerOptions {
    * @defaultValue 15000
    */
   pollIntervalMs?: number;
+  /**
+   * Time for schedulers, timeouts, statistics and polling (tests pass a manual clock).
+   * @defaultValue realClock (performance.now and setTimeout)
+   */
   clock?: Clock;
+  /**
+   * Where the server logs.
+   * @defaultValue silentLogger
+   */
   log?: Logger;
+  /**
+   * Storage for models loaded with `file:` overrides (EXPLICIT load with files).
+   * @defaultValue undefined (such loads are refused)
+   */
   createOverrideStore?: () => Promise<RepositoryDriver>;
   /**
    * The JavaScript runtime the platform runs on, for `nereid_build_info` ('node', 'deno', 'browser').

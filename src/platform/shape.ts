@@ -31,6 +31,8 @@ export interface CreateServerOptions extends Omit<ServerOptions, 'repositories' 
 export interface Listener {
   url: string;
   port: number;
+  /** Threads serving the port, when more than one (--http-thread-count on a runtime that can share a port). */
+  threads?: number;
   /** Stops accepting connections and resolves once open ones are closed. */
   close(): Promise<void>;
 }

@@ -82,6 +82,14 @@ describe('Node HTTP fast paths', () => {
     expect(copied).toBe(256);
   });
 
+  it('/metrics reports the bytes copied: nereid_tensor_bytes_copied_total', async () => {
+    const read = () => Number(server.metrics().match(/^nereid_tensor_bytes_copied_total (\d+)$/m)?.[1]);
+    const before = read();
+    const req = buildRequest(INPUTS, { parameters: { binary_data_output: true } });
+    expect((await post(`${http.url}/v2/models/add_sub/infer`, req.body, req.headers)).status).toBe(200);
+    expect(read() - before).toBe(256);
+  });
+
   it('with CORS on, the response goes through hono (its headers added) and stays right', async () => {
     const req = buildRequest(INPUTS, { parameters: { binary_data_output: true } });
     const res = await post(`${cors.url}/v2/models/add_sub/infer`, req.body, { ...req.headers, origin: 'http://example.test' });

@@ -2,6 +2,7 @@ import type { ModelManager } from '../lifecycle/model-manager.ts';
 import { MODEL_STATES } from '../lifecycle/version-state.ts';
 import { Exposition, type HistogramData, type Labels } from './exposition.ts';
 import { type LoadHistory, MODEL_LEVEL } from './load-history.ts';
+import { tensorCopies } from '../stats/copies.ts';
 
 /** What /metrics reports beside the models: the build, and the load history the lifecycle records. */
 export interface MetricsContext {
@@ -16,7 +17,13 @@ export interface MetricsContext {
  */
 export function renderMetrics(manager: ModelManager, ctx: MetricsContext): string {
   const out = new Exposition();
-  out.gauge('nereid_build_info', 'Nereid build: version and JavaScript runtime (always 1)', [{ labels: { ...ctx.build }, value: 1 }]);
+  out
+    .gauge('nereid_build_info', 'Nereid build: version and JavaScript runtime (always 1)', [{ labels: { ...ctx.build }, value: 1 }])
+    .counter(
+      'nereid_tensor_bytes_copied_total',
+      'Bytes of tensor data copied on the request path (reading bodies, merging batches, handing inputs to session threads, output copies, response parts), all models and threads',
+      [{ labels: {}, value: tensorCopies.bytes }],
+    );
   const versions = [...manager.servingVersions()].map((mv) => ({
     mv,
     labels: { model: mv.id.name, version: String(mv.version), namespace: mv.id.namespace } as Labels,

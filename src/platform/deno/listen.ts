@@ -94,6 +94,7 @@ export async function serve(server: InferenceServer, opts: ServeOptions = {}): P
   return {
     url: main.url,
     port: main.port,
+    threads,
     async close() {
       await frontends.close();
       await main.close();

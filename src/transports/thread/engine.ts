@@ -1,4 +1,4 @@
-import { type CancelSignal, type InferenceServer, type InferResponse, serverError } from '../../core/index.ts';
+import { type CancelSignal, countCopied, type InferenceServer, type InferResponse, serverError } from '../../core/index.ts';
 import { type FromEngine, movableResponse, type PortLike, type ToEngine, toWireError } from './protocol.ts';
 
 /** A cancellation the engine raises when the front-end says the client went away. */
@@ -69,6 +69,7 @@ export function serveEngine(server: InferenceServer, port: PortLike): void {
         return;
       }
       case 'infer': {
+        countCopied(m.copied);
         const signal = remoteSignal();
         signals.set(m.id, signal);
         m.req.signal = signal;
@@ -85,6 +86,7 @@ export function serveEngine(server: InferenceServer, port: PortLike): void {
         return;
       }
       case 'stream': {
+        countCopied(m.copied);
         const signal = remoteSignal();
         signals.set(m.id, signal);
         m.req.signal = signal;

@@ -8,10 +8,14 @@ export interface PortLike {
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
 }
 
+/**
+ * `copied` on a request: the tensor bytes this front-end thread copied (decoding bodies, encoding
+ * responses) since its last request, added to the engine's `nereid_tensor_bytes_copied_total`.
+ */
 export type ToEngine =
   | { t: 'call'; id: number; op: string; args: unknown[] }
-  | { t: 'infer'; id: number; req: InferRequest; endpoint?: string }
-  | { t: 'stream'; id: number; req: InferRequest }
+  | { t: 'infer'; id: number; req: InferRequest; endpoint?: string; copied: number }
+  | { t: 'stream'; id: number; req: InferRequest; copied: number }
   | { t: 'cancel'; id: number };
 
 export interface WireError {

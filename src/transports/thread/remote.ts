@@ -1,4 +1,4 @@
-import { applyLogSettings, type InferRequest, type InferResponse, type Logger, type ResponseSink, type ServerApi } from '../../core/index.ts';
+import { applyLogSettings, type InferRequest, type InferResponse, type Logger, type ResponseSink, type ServerApi, tensorCopies } from '../../core/index.ts';
 import { type FromEngine, fromWireError, type PortLike, requestBuffers, type ToEngine } from './protocol.ts';
 
 interface Pending {
@@ -15,6 +15,13 @@ interface Pending {
 export function remoteServer(port: PortLike, log: Logger): ServerApi {
   const pending = new Map<number, Pending>();
   let next = 1;
+  let reported = 0;
+  /** This thread's copies since the last request: the engine's counter covers every thread. */
+  const copiedSince = () => {
+    const delta = tensorCopies.bytes - reported;
+    reported = tensorCopies.bytes;
+    return delta;
+  };
   port.addEventListener('message', (event) => {
     const m = event.data as FromEngine;
     if (m.t === 'log') {
@@ -51,7 +58,8 @@ export function remoteServer(port: PortLike, log: Logger): ServerApi {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, sink: extra.sink });
       const { signal, ...plain } = req;
       signal?.addEventListener('abort', () => pending.has(id) && post({ t: 'cancel', id }), { once: true });
-      const m: ToEngine = t === 'infer' ? { t, id, req: plain, endpoint: extra.endpoint } : { t, id, req: plain };
+      const copied = copiedSince();
+      const m: ToEngine = t === 'infer' ? { t, id, req: plain, endpoint: extra.endpoint, copied } : { t, id, req: plain, copied };
       post(m, requestBuffers(plain));
     });
   return {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { invalidArg, type Logger, type ModelSource, parameter } from '../../../core/index.ts';
 import { adaptiveSession } from './adaptive-session.ts';
+import { keepFloat16AsUint16 } from './float16.ts';
 import { type ProbeLimits, probeFeeds, probeRun } from './ort-probe.ts';
 import { createThreadSession } from './thread-session.ts';
 import type { OrtTensorCtor } from '../convert.ts';
@@ -14,6 +15,7 @@ import type { OrtRuntime } from '../session-backend.ts';
 // and `mat-debug-<pid>.log` into the temp directory of every process that creates a session. A
 // server does neither unasked: off unless ORT_DISABLE_TELEMETRY is set already (README "Privacy").
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
+keepFloat16AsUint16(ort);
 
 export interface CudaStatus {
   available: boolean;

@@ -2,12 +2,14 @@
 // session, or the probe thread that times runs of models at load.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { keepFloat16AsUint16 } from './float16.ts';
 import type { FromSession, ProbeRequest, SessionInit, ThreadInit, ThreadTensor, ToSession } from './ort-thread-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('ort-thread must run in a worker thread');
 const post = (m: FromSession, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const init = workerData as ThreadInit;
+keepFloat16AsUint16(ort);
 
 const toFeeds = (wire: Record<string, ThreadTensor>) => {
   const feeds: Record<string, ort.Tensor> = {};
