@@ -38,7 +38,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     min: 1,
     max: 256,
     default: 1,
-    help: 'Threads serving HTTP on the port: front-end threads decode requests and hand them to the thread that owns the models (needs Node 22.12+ or Deno)',
+    help: 'Threads serving HTTP and gRPC on their ports: front-end threads decode requests and hand them to the thread that owns the models (needs Node 22.12+ or Deno)',
   },
   { name: 'http-max-header-size', type: 'int', min: 1024, default: 16384, help: 'Largest request head in bytes (431 past it)' },
   {

@@ -114,7 +114,30 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
  */
 export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
   const { listenGrpc } = await import('../../transports/grpc/listen.ts');
-  return listenGrpc(server, opts);
+  const threads = opts.threads ?? 1;
+  if (threads <= 1) return listenGrpc(server, opts);
+  const main = await listenGrpc(server, { ...opts, reusePort: true });
+  const { audit: _audit, threads: _threads, ...grpc } = opts;
+  const { startFrontends } = await import('./frontends.ts');
+  const frontends = await startFrontends(server, threads - 1, {
+    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
+    grpc: { ...grpc, port: main.port },
+  }).catch(async (e: unknown) => {
+    await main.close();
+    throw e;
+  });
+  return {
+    url: main.url,
+    port: main.port,
+    drain: () => {
+      main.drain();
+      void frontends.close();
+    },
+    async close() {
+      await frontends.close();
+      await main.close();
+    },
+  };
 }
 
 /** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */
