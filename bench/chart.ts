@@ -8,6 +8,7 @@ const COLORS: Record<Scenario, string> = {
   batched: '#2ca02c',
   grpc: '#9467bd',
   threads2: '#d62728',
+  otherNode: '#8c564b',
 };
 
 /** Throughput (x) against p99 latency (y, log scale) per scenario, one panel per model; a hand-made SVG. */

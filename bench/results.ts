@@ -4,10 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BenchModel } from './models.ts';
 import type { LoadResult } from './wrk.ts';
 
-export type Scenario = 'naive' | 'json' | 'binary' | 'batched' | 'grpc' | 'threads2';
+export type Scenario = 'naive' | 'json' | 'binary' | 'batched' | 'grpc' | 'threads2' | 'otherNode';
 
 /** The order of a table's rows: gRPC next to HTTP binary. */
-export const SCENARIOS: Scenario[] = ['naive', 'json', 'binary', 'grpc', 'batched', 'threads2'];
+export const SCENARIOS: Scenario[] = ['naive', 'json', 'binary', 'grpc', 'batched', 'threads2', 'otherNode'];
 
 export const SCENARIO_NAMES: Record<Scenario, string> = {
   naive: 'naive: bare hono + session.run per request (binary)',
@@ -16,6 +16,7 @@ export const SCENARIO_NAMES: Record<Scenario, string> = {
   batched: 'Nereid, binary + dynamic batching',
   grpc: 'Nereid, gRPC (raw tensors)',
   threads2: 'Nereid, binary, 2 front-end threads',
+  otherNode: 'Nereid, binary, 1 thread, on the other Node',
 };
 
 /** One cell: a scenario at one concurrency, the median of its rounds. */
@@ -67,6 +68,8 @@ export interface ResultsInput {
   naiveCopies: Record<string, { total: number; handler: number }>;
   /** What the two-thread server printed about its front-end threads, when it did. */
   threadsLine?: string;
+  /** The other Node a third Nereid ran on (tiny model), when there was one. */
+  otherNode?: { path: string; version: string };
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -106,6 +109,10 @@ export function renderResults(input: ResultsInput): string {
   out.push(
     '- servers: each its own process; Nereid with default settings and one CPU instance per model (`instance_group [ { count: 1 kind: KIND_CPU } ]`, `max_batch_size: 64`; the batched model adds `dynamic_batching { max_queue_delay_microseconds: 500 }` (0 for the tiny model), so at c=64 a batch can take all 64 requests); onnxruntime with intra-op threads = cores in every scenario; the in-process limit is `session.run` in a process of its own with intra-op threads = cores',
   );
+  if (input.otherNode)
+    out.push(
+      `- Node versions (tiny model): the Nereid rows run on ${input.machine.node} (the bench's own Node, which \`npm run\` takes from node_modules/.bin); "${SCENARIO_NAMES.otherNode}" is a third Nereid, \`--http-thread-count 1\`, started with ${input.otherNode.path} (${input.otherNode.version})`,
+    );
   if (rows.some((r) => r.scenario === 'threads2'))
     out.push(
       '- front-end threads (tiny model): a second Nereid with `--http-thread-count 2` next to the first, which runs with `--http-thread-count 1` (its rows are the other Nereid rows)',
@@ -223,5 +230,16 @@ export function targets(input: ResultsInput): string[] {
       `4. Tiny model, binary, concurrency ${hi}${hiNote}: two front-end threads ${fmt(t2.throughput)} vs one ${fmt(t1.throughput)} infer/s = ${r.toFixed(2)}× (target ≥ 1.3×): ${verdict(r >= 1.3)}${input.threadsLine ? `; the two-thread server said: "${input.threadsLine}"` : ''}.`,
     );
   } else lines.push('4. Tiny model at concurrency 64, two front-end threads vs one (target ≥ 1.3×): not measured in this run (see the notes).');
+
+  if (input.otherNode) {
+    const parts = input.concurrency
+      .map((c) => ({ c, o: cellOf(rows, 'tiny', 'otherNode', c), b: cellOf(rows, 'tiny', 'binary', c), t: cellOf(rows, 'tiny', 'threads2', c) }))
+      .filter((x) => x.o && x.b)
+      .map(
+        ({ c, o, b, t }) =>
+          `c=${c}: ${fmt(o!.throughput)} on ${input.otherNode!.version} vs ${fmt(b!.throughput)} on ${input.machine.node} (${(b!.throughput / o!.throughput).toFixed(2)}×)${t ? `, ${fmt(t.throughput)} with 2 threads (${(t.throughput / o!.throughput).toFixed(2)}×)` : ''}`,
+      );
+    if (parts.length) lines.push(`Node versions (not a target; tiny model, binary, one thread unless said, infer/s): ${parts.join('; ')}.`);
+  }
   return lines;
 }

@@ -13,7 +13,7 @@ import { type BenchModel, benchModels, benchRepository } from './models.ts';
 import { cpuMicros, hasProcStat } from './proc-cpu.ts';
 import { binaryRequest, inferPath, jsonRequest, naiveCopiedBytes, randomInputs } from './requests.ts';
 import { type Cell, type Limit, type Row, renderResults, type Scenario, SCENARIO_NAMES, type SchedulerResult } from './results.ts';
-import { type NereidServer, type ServerProcess, serveFeatures, startNaive, startNereid } from './servers.ts';
+import { type NereidServer, otherNode, type ServerProcess, serveFeatures, startNaive, startNereid } from './servers.ts';
 import { type LoadResult, runWrk, WRK, wrkThreads, wrkVersion, writeScript } from './wrk.ts';
 
 // onnxruntime-node's telemetry (and its `.ses` / `mat-debug-<pid>.log` files in the temp dir) off in
@@ -58,8 +58,11 @@ if (!features.httpThreads) notes.push('No front-end thread scenario: `nereid ser
 if (!hasProcStat) notes.push('Server CPU per request is n/a: this system has no /proc/<pid>/stat.');
 
 const models = benchModels(quick);
+/** A second Node (the system's, when npm runs the bench on the registry's Node 24) for the tiny model. */
+const other = otherNode();
 {
-  const perModel = (m: BenchModel) => 4 + (features.grpc && typeof grpcMods !== 'string' ? 1 : 0) + (m.id === 'tiny' && features.httpThreads ? 1 : 0);
+  const perModel = (m: BenchModel) =>
+    4 + (features.grpc && typeof grpcMods !== 'string' ? 1 : 0) + (m.id === 'tiny' && features.httpThreads ? 1 : 0) + (m.id === 'tiny' && other ? 1 : 0);
   const scenarios = models.reduce((n, m) => n + perModel(m), 0);
   const windows = models.reduce((n, m) => n + perModel(m) * levels(m).length, 0) * ROUNDS;
   const estimate =
@@ -193,9 +196,10 @@ try {
         started(startNaive(onnx)),
         started(startNereid(repo, features, typeof grpcMods === 'object', oneThread)),
         withThreads ? started(startNereid(repo, features, false, ['--http-thread-count', '2'])) : undefined,
+        m.id === 'tiny' && other ? started(startNereid(repo, features, false, oneThread, other.path)) : undefined,
       ] as const;
       await Promise.allSettled(ups); // every start over (up, or failed and stopped) before any failure is thrown
-      const [naive, nereid, nereid2] = await Promise.all(ups);
+      const [naive, nereid, nereid2, nereidOther] = await Promise.all(ups);
       limits[m.id] = await lim;
       for (const l of limits[m.id]!)
         say(`  in-process session.run batch ${String(l.batch).padEnd(3)} ${l.rowsPerSec.toFixed(0).padStart(7)} rows/s (${l.msPerRun.toFixed(3)} ms/run)`);
@@ -231,12 +235,14 @@ try {
         const said = nereid2.server
           .output()
           .split('\n')
-          .find((l) => /front-end thread|reusePort/i.test(l));
+          .find((l) => /front-end thread|reusePort|\(\d+ threads\)/i.test(l));
         if (said) {
           threadsLine = said.replace(/^[IWEV] \S+ /, '').trim(); // without the log prefix (level, time)
           notes.push(`The server started with \`--http-thread-count 2\` said: "${threadsLine}" (Node ${process.version}).`);
         }
       }
+      if (nereidOther)
+        targets.push(httpTarget('otherNode', nereidOther.url, 'plain', binaryRequest(m, inputs), nereidOther.server.proc.pid!, nereidExtra(nereidOther)));
       const label = (s: Scenario) => SCENARIO_NAMES[s].replace(/ per request \(binary\)$/, '');
       if (WARMUP_S > 0) for (const t of targets) await t.load(Math.min(16, CONCURRENCY[CONCURRENCY.length - 1]!), WARMUP_S);
       const cells = new Map<string, Cell[]>();
@@ -300,6 +306,7 @@ const md = renderResults({
   models,
   naiveCopies,
   threadsLine,
+  otherNode: rows.some((r) => r.scenario === 'otherNode') ? other : undefined,
 });
 const suffix = quick ? '-quick' : '';
 writeFileSync(`docs/bench/throughput-vs-p99${suffix}.svg`, renderChart(rows, models));

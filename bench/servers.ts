@@ -10,8 +10,8 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export function spawnNode(args: string[]): ServerProcess {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnNode(args: string[], node: string = process.execPath): ServerProcess {
+  const proc = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited: number | null | undefined;
   const waiters = new Set<() => void>();
@@ -102,13 +102,13 @@ export interface NereidServer {
  * `nereid serve` on the repository, HTTP and metrics on free loopback ports; with `withGrpc`, gRPC
  * too where the server has it (else its gRPC endpoint is turned off, or at least on a free port).
  */
-export async function startNereid(repo: string, features: ServeFeatures, withGrpc: boolean, extra: string[] = []): Promise<NereidServer> {
+export async function startNereid(repo: string, features: ServeFeatures, withGrpc: boolean, extra: string[] = [], node?: string): Promise<NereidServer> {
   const args = ['bin/nereid.mjs', 'serve', '--model-repository', repo, '--http-port', '0', '--metrics-port', '0', '--http-address', '127.0.0.1'];
   if (features.grpc) {
     if (!withGrpc && features.allowGrpc) args.push('--allow-grpc=false');
     else args.push('--grpc-port', '0', ...(features.grpcAddress ? ['--grpc-address', '127.0.0.1'] : []));
   }
-  const server = spawnNode([...args, ...extra]);
+  const server = spawnNode([...args, ...extra], node);
   const [http, metrics] = await upOrStopped(server, async () => [
     await server.waitFor(/HTTP server listening on (http:\/\/\S+)/, 120_000),
     await server.waitFor(/Metrics server listening on (http:\/\/\S+)/, 10_000),
@@ -123,4 +123,15 @@ export async function startNereid(repo: string, features: ServeFeatures, withGrp
       .replace(/^(0\.0\.0\.0|\[::\]):/, '127.0.0.1:');
   }
   return { server, url: http![1]!, metricsUrl: metrics![1]!, grpc };
+}
+
+/**
+ * Another Node to compare with the one running the bench (`BENCH_OTHER_NODE`, else the system's
+ * /usr/bin/node when it is a different version): its path and version, or undefined.
+ */
+export function otherNode(): { path: string; version: string } | undefined {
+  const path = process.env.BENCH_OTHER_NODE ?? '/usr/bin/node';
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  const version = r.status === 0 ? r.stdout.trim() : undefined;
+  return version && version !== process.version ? { path, version } : undefined;
 }
