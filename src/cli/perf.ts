@@ -5,17 +5,21 @@ import { serverUrl } from './server-url.ts';
 import { fileErrorLine } from './system-errors.ts';
 import { type InputData, parseInputFile, parseRange, runPerf } from '../tools/perf/index.ts';
 import { nodeHttpTransport } from './perf-transport.ts';
+import { grpcPerfClient } from './perf-grpc.ts';
 import { outputFileProblem } from './output-file.ts';
 
-/** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP server. */
+/** `nereid perf`: a perf_analyzer-compatible load generator for any KServe v2 HTTP or Triton gRPC server. */
 export async function runPerfCli(argv: string[]): Promise<number> {
-  const flags = parseCommand(argv, PERF_FLAGS, 'Usage: nereid perf -m MODEL [-u HOST:PORT] [flags]', 'perf');
+  const flags = parseCommand(argv, PERF_FLAGS, 'Usage: nereid perf -m MODEL [-u HOST:PORT] [-i http|grpc [--streaming]] [flags]', 'perf');
   if (typeof flags === 'number') return flags;
   if (!flags['model-name']) return usage('-m/--model-name is required');
-  if (flags.protocol === 'grpc') return usage("protocol 'grpc' is not supported yet; use -i http");
+  const grpc = flags.protocol === 'grpc';
+  if (flags.streaming && !grpc) return usage('--streaming needs -i grpc (streams are gRPC ModelStreamInfer)');
   if (flags['concurrency-range'] && flags['request-rate-range']) return usage('give either --concurrency-range or --request-rate-range, not both');
-  const url = serverUrl(String(flags.url));
-  if (url === undefined) return usage(`invalid -u/--url '${String(flags.url)}': expected HOST:PORT or http://HOST:PORT`);
+  const address = String(flags.url ?? (grpc ? 'localhost:8001' : 'localhost:8000'));
+  const url = serverUrl(address);
+  if (url === undefined) return usage(`invalid -u/--url '${address}': expected HOST:PORT or http://HOST:PORT`);
+  if (grpc && url.startsWith('https:')) return usage(`-u/--url '${address}': -i grpc speaks plain HTTP/2 (no TLS); give HOST:PORT`);
   const shapes = new Map<string, number[]>();
   for (const s of flags.shape as string[]) {
     const [name, dims] = s.split(':');
@@ -28,10 +32,12 @@ export async function runPerfCli(argv: string[]): Promise<number> {
   const file = flags['latency-report-file'] as string | undefined;
   const unwritable = file === undefined ? undefined : outputFileProblem('--latency-report-file', file);
   if (unwritable) return fail(unwritable);
+  const grpcClient = grpc ? grpcPerfClient(new URL(url).host, { streaming: flags.streaming as boolean }) : undefined;
   try {
     const tty = process.stderr.isTTY;
     const { csv } = await runPerf({
       url,
+      client: grpcClient,
       model: String(flags['model-name']),
       version: flags['model-version'] as string | undefined,
       batch: flags['batch-size'] as number,
@@ -67,6 +73,8 @@ export async function runPerfCli(argv: string[]): Promise<number> {
   } catch (e) {
     if ((e as Error).name === 'PerfError') return fail((e as Error).message);
     throw e;
+  } finally {
+    grpcClient?.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accumulatorModel, addSubModel } from '../../src/tools/onnx/models.ts';
 import { BIN, runCli, type CliServer, startCli } from '../helpers/cli.ts';
@@ -26,14 +27,22 @@ const HEADER =
 let srv: CliServer;
 let dir: string;
 beforeAll(async () => {
-  dir = tmpTree({ 'm/config.pbtxt': CONFIG, 'm/1/model.onnx': addSubModel(), 'seq/config.pbtxt': SEQ, 'seq/1/model.onnx': accumulatorModel() });
+  dir = tmpTree({
+    'm/config.pbtxt': CONFIG,
+    'm/1/model.onnx': addSubModel(),
+    'seq/config.pbtxt': SEQ,
+    'seq/1/model.onnx': accumulatorModel(),
+    // The decoupled example: for IN = n it answers n, n-1, ..., 0, 10 ms apart.
+    'countdown_js/config.pbtxt': readFileSync('examples/models/countdown_js/config.pbtxt'),
+    'countdown_js/1/model.js': readFileSync('examples/models/countdown_js/1/model.js'),
+  });
   srv = await startCli(['--model-repository', dir]);
 });
 afterAll(() => srv.stop());
 
-function perf(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function perf(args: string[], url = srv.url.replace('http://', '')): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, 'perf', '-u', srv.url.replace('http://', ''), '-p', '300', '--max-trials', '4', ...args]);
+    const p = spawn(process.execPath, [BIN, 'perf', '-u', url, '-p', '300', '--max-trials', '4', ...args]);
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -99,5 +108,92 @@ describe('nereid perf', () => {
     const r = await perf(['-m', 'nope']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Request for unknown model: 'nope' is not found");
+  });
+});
+
+/** perf_analyzer's validation_data for add_sub on x = 0..15: OUTPUT0 = x + x, OUTPUT1 = x - x; `off` spoils OUTPUT0. */
+function addSubData(name: string, off = 0): string {
+  const x = Array.from({ length: 16 }, (_, i) => i);
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    JSON.stringify({ data: [{ INPUT0: x, INPUT1: x }], validation_data: [{ OUTPUT0: x.map((v) => v + v + off), OUTPUT1: x.map((v) => v - v) }] }),
+  );
+  return file;
+}
+
+describe('nereid perf -i grpc', () => {
+  const grpc = (args: string[]) => perf(['-i', 'grpc', '--max-trials', '3', ...args], srv.grpc!);
+
+  it('measures over ModelInfer, validates every response, takes statistics from ModelStatistics and writes the CSV', async () => {
+    const csv = join(dir, 'grpc.csv');
+    const ok = await grpc(['-m', 'm', '--input-data', addSubData('grpc-good.json'), '--concurrency-range', '1:2', '-f', csv]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/Concurrency: 2, throughput: [\d.]+ infer\/sec/);
+    expect(ok.stdout).not.toMatch(/errors [1-9]|invalid responses [1-9]/);
+    expect(ok.stdout).toMatch(/Server: inference count [1-9]\d*\n {4}Avg request latency: [1-9]\d* usec/);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(HEADER);
+    expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(expect.arrayContaining([1, 2]));
+    const wrong = await grpc(['-m', 'm', '--input-data', addSubData('grpc-bad.json', 1)]);
+    expect(wrong.stdout).toMatch(/errors 0, invalid responses [1-9]/);
+    expect(wrong.stdout).toMatch(/First error: output 'OUTPUT0' element 0 is 0, expected 1/);
+  });
+
+  it('sends sequence_id, sequence_start and sequence_end on sequence models (the server refuses requests without them)', async () => {
+    const r = await grpc(['-m', 'seq', '--sequence-length', '4', '--concurrency-range', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/request count [1-9]\d*, errors 0, invalid responses 0/);
+  });
+
+  it('--streaming: one stream per client for an ordinary model, validated; rate mode too', async () => {
+    const ok = await grpc(['--streaming', '-m', 'm', '--input-data', addSubData('stream-good.json'), '--concurrency-range', '2']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/request count [1-9]\d*, errors 0, invalid responses 0/);
+    const wrong = await grpc(['--streaming', '-m', 'm', '--input-data', addSubData('stream-bad.json', 1), '--request-rate-range', '100']);
+    expect(wrong.stdout).toMatch(/Request Rate: 100,/);
+    expect(wrong.stdout).toMatch(/errors 0, invalid responses [1-9]/);
+    expect(wrong.stdout).toMatch(/First error: output 'OUTPUT0' element 0 is 0, expected 1/);
+  });
+
+  it('--streaming on a decoupled model: latency runs to the final response; error_message is an error sample', async () => {
+    const n = 3;
+    const data = join(dir, 'countdown.json');
+    writeFileSync(data, JSON.stringify({ data: [{ IN: [n] }] }));
+    const r = await grpc(['--streaming', '-m', 'countdown_js', '--input-data', data]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/request count [1-9]\d*, errors 0, invalid responses 0/);
+    // n + 1 responses, 10 ms apart: no request completes in less than n * 10 ms.
+    const p50 = Number(r.stdout.match(/p50 (\d+) usec/)![1]);
+    expect(p50).toBeGreaterThanOrEqual(n * 10_000);
+    writeFileSync(data, JSON.stringify({ data: [{ IN: [2000] }] }));
+    const bad = await grpc(['--streaming', '-m', 'countdown_js', '--input-data', data]);
+    expect(bad.stdout).toMatch(/request count ([1-9]\d*), errors \1, invalid responses 0/);
+    expect(bad.stdout).toContain('First error: ');
+    expect(bad.stdout).toContain('IN must be from 0 to 1000, got 2000');
+  });
+
+  it('a decoupled model needs --streaming; --streaming needs -i grpc; --help lists both', async () => {
+    const line = "nereid perf: model 'countdown_js' is decoupled (0..N responses per request): use -i grpc --streaming\n";
+    const noStream = await grpc(['-m', 'countdown_js']);
+    expect([noStream.code, noStream.stderr]).toEqual([1, line]);
+    const overHttp = await perf(['-m', 'countdown_js']);
+    expect([overHttp.code, overHttp.stderr]).toEqual([1, line]);
+    const r = runCli(['perf', '-m', 'm', '--streaming']);
+    expect([r.code, r.stderr]).toEqual([2, 'nereid perf: --streaming needs -i grpc (streams are gRPC ModelStreamInfer)\n']);
+    const help = runCli(['perf', '--help']).stdout;
+    expect(help).toMatch(/-i, --protocol http\|grpc/);
+    expect(help).toMatch(/--streaming\[=BOOL\] +gRPC only/);
+  });
+
+  it('-u defaults to localhost:8001 with -i grpc', async () => {
+    // Only checkable when nothing listens on 8001 here (the tests never start a server there).
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createNetServer().once('error', () => resolve(false));
+      s.listen(8001, () => s.close(() => resolve(true)));
+    });
+    const r = runCli(['perf', '-i', 'grpc', '-m', 'm']);
+    expect(r.code).toBe(1);
+    if (free) expect(r.stderr).toBe('nereid perf: cannot connect to localhost:8001 (ECONNREFUSED): is the server running?\n');
   });
 });

@@ -1,18 +1,25 @@
-import { type InputData, prepareRequests } from './inputs.ts';
-import { type LevelResult, measureLevel } from './measure.ts';
-import { modelInfo, PerfError } from './model-info.ts';
 import type { Transport } from './client.ts';
+import { httpPerfClient } from './http-client.ts';
+import { type InputData, requestSpecs } from './inputs.ts';
+import { type LevelResult, measureLevel } from './measure.ts';
+import { PerfError, resolveModelInfo } from './model-info.ts';
+import type { PerfClient } from './perf-client.ts';
 import { describe, toCsv } from './report.ts';
 
-export { PerfError } from './model-info.ts';
+export { PerfError, type ModelInfo, type TensorMeta } from './model-info.ts';
 export type { LevelResult } from './measure.ts';
 export { type InputData, parseInputFile } from './inputs.ts';
 export { toCsv } from './report.ts';
 export { fetchTransport, type Transport } from './client.ts';
+export { httpPerfClient } from './http-client.ts';
+export type { ModelDescription, PerfClient, RequestSpec, RequestTensor, Sample, Send, SequenceFlags, ServerCounters } from './perf-client.ts';
+export { type DecodedOutput, validateOutputs } from './validate.ts';
 
 export interface PerfOptions {
-  /** Server base URL, e.g. http://localhost:8000. */
-  url: string;
+  /** The server's HTTP base URL, e.g. http://localhost:8000, when no `client` is given. */
+  url?: string;
+  /** How to reach the server (default: the HTTP client for `url`); the caller closes it. */
+  client?: PerfClient;
   model: string;
   version?: string;
   batch: number;
@@ -21,6 +28,7 @@ export interface PerfOptions {
   rate?: [number, number, number];
   inputData: InputData;
   shapes: Map<string, number[]>;
+  /** HTTP only: tensors in binary form rather than JSON. */
   binary: boolean;
   /** Window length (perf_analyzer's --measurement-interval), ms. */
   intervalMs: number;
@@ -34,7 +42,7 @@ export interface PerfOptions {
   sequenceLength: number;
   /** First correlation id to use. */
   sequenceIdStart: number;
-  /** How requests travel (default: fetch; the Node CLI passes a keep-alive node:http client). */
+  /** How HTTP requests travel (default: fetch; the Node CLI passes a keep-alive node:http client). */
   transport?: Transport;
   /** Progress lines (a live status line) and per-level summaries. */
   onProgress?: (line: string) => void;
@@ -55,15 +63,16 @@ export function parseRange(text: string, flag: string): [number, number, number]
 
 /** Runs perf_analyzer's measurement over every level of the range; returns the results and the CSV. */
 export async function runPerf(opts: PerfOptions): Promise<{ results: LevelResult[]; csv: string }> {
-  const base = opts.url.replace(/\/+$/, '');
-  const info = await modelInfo(base, opts.model, opts.version, opts.batch, opts.shapes);
+  const client = opts.client ?? httpPerfClient(opts.url ?? 'http://localhost:8000', { binary: opts.binary, transport: opts.transport });
+  const info = resolveModelInfo(await client.describe(opts.model, opts.version), opts.model, opts.version, opts.batch, opts.shapes);
   const mode = opts.rate ? 'rate' : 'concurrency';
   if (mode === 'rate' && info.sequence) throw new PerfError('request-rate mode is not supported for sequence models; use --concurrency-range');
-  const requests = prepareRequests(info, opts.inputData, opts.binary);
+  if (info.decoupled && !client.streaming) throw new PerfError(`model '${info.name}' is decoupled (0..N responses per request): use -i grpc --streaming`);
+  const requests = requestSpecs(info, opts.inputData).map((spec) => client.prepare(info, spec));
   const [start, end, step] = opts.rate ?? opts.concurrency ?? [1, 1, 1];
   const results: LevelResult[] = [];
   for (let level = start; level <= end; level += step) {
-    const r = await measureLevel({ ...opts, base, info, requests }, mode, level);
+    const r = await measureLevel({ ...opts, client, info, requests }, mode, level);
     results.push(r);
     opts.onResult?.(describe(r, opts.percentile));
   }

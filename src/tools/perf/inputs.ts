@@ -1,14 +1,6 @@
-import { bodyOf, encodeClientRequest } from '../../core/index.ts';
 import type { ModelInfo, TensorMeta } from './model-info.ts';
 import { PerfError } from './model-info.ts';
-
-/** One prepared request: its body and headers, built once and sent many times. */
-export interface PreparedRequest {
-  body: Uint8Array;
-  headers: Record<string, string>;
-  /** Expected outputs (perf_analyzer's validation_data), by output name, flattened. */
-  expected?: Record<string, unknown[]>;
-}
+import type { RequestSpec } from './perf-client.ts';
 
 const SIZES: Record<string, number> = {
   BOOL: 1,
@@ -115,26 +107,17 @@ function fromFile(t: TensorMeta, value: unknown): { bytes: Uint8Array; json: unk
   return { bytes: g.bytes, json: content, shape };
 }
 
-/** Builds the request bodies: one for zero/random data, one per entry of an input file. */
-export function prepareRequests(info: ModelInfo, data: InputData, binary: boolean, parameters: Record<string, unknown> = {}): PreparedRequest[] {
+/** The requests' data: one for zero/random data, one per entry of an input file (with its validation_data). */
+export function requestSpecs(info: ModelInfo, data: InputData): RequestSpec[] {
   const samples = typeof data === 'string' ? [undefined] : data.data;
-  return samples.map((sample, k): PreparedRequest => {
-    const tensors = info.inputs.map((t) => ({ t, ...(sample ? fromFile(t, sample[t.name]) : { ...generated(t, data === 'random'), shape: t.shape }) }));
-    const encoded = encodeClientRequest({
-      parameters: { ...parameters, ...(binary ? { binary_data_output: true } : {}) },
-      inputs: tensors.map(({ t, bytes, json, shape }) =>
-        binary ? { name: t.name, datatype: t.datatype, shape, bytes } : { name: t.name, datatype: t.datatype, shape, data: json },
-      ),
-    });
-    const body = bodyOf(encoded);
-    // Like perf_analyzer, never ask for compressed responses (fetch would ask for gzip by default).
-    if (!binary) return { body, headers: { 'content-type': 'application/json', 'accept-encoding': 'identity' }, expected: expectedOf(data, k) };
-    return {
-      body,
-      headers: { 'inference-header-content-length': String(encoded.headerLength), 'content-type': 'application/octet-stream', 'accept-encoding': 'identity' },
-      expected: expectedOf(data, k),
-    };
-  });
+  return samples.map((sample, k) => ({
+    inputs: info.inputs.map((t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      ...(sample ? fromFile(t, sample[t.name]) : { ...generated(t, data === 'random'), shape: t.shape }),
+    })),
+    expected: expectedOf(data, k),
+  }));
 }
 
 function expectedOf(data: InputData, k: number): Record<string, unknown[]> | undefined {

@@ -1,14 +1,13 @@
-import { type Sample, sendOne } from './client.ts';
-import type { PreparedRequest } from './inputs.ts';
 import type { ModelInfo } from './model-info.ts';
+import type { PerfClient, Sample, Send, SequenceFlags, ServerCounters } from './perf-client.ts';
 import type { PerfOptions } from './index.ts';
 
 /** The measurement settings of `PerfOptions` (documented there), plus what the run has prepared. */
 export interface MeasureOptions
-  extends Pick<PerfOptions, 'intervalMs' | 'stabilityPct' | 'maxTrials' | 'percentile' | 'sequenceLength' | 'sequenceIdStart' | 'transport' | 'onProgress'> {
-  base: string;
+  extends Pick<PerfOptions, 'intervalMs' | 'stabilityPct' | 'maxTrials' | 'percentile' | 'sequenceLength' | 'sequenceIdStart' | 'onProgress'> {
+  client: PerfClient;
   info: ModelInfo;
-  requests: PreparedRequest[];
+  requests: Send[];
 }
 
 export interface ServerBreakdown {
@@ -47,19 +46,7 @@ interface Window {
 
 const MAX_INFLIGHT = 4096;
 
-async function serverStats(base: string, info: ModelInfo): Promise<{ count: number; queue: number; input: number; infer: number; output: number } | undefined> {
-  try {
-    const res = await fetch(`${base}/v2/models/${encodeURIComponent(info.name)}/versions/${info.version}/stats`);
-    if (!res.ok) return undefined;
-    const s = (await res.json()).model_stats?.[0]?.inference_stats;
-    if (!s) return undefined;
-    return { count: s.success.count, queue: s.queue.ns, input: s.compute_input.ns, infer: s.compute_infer.ns, output: s.compute_output.ns };
-  } catch {
-    return undefined;
-  }
-}
-
-function delta(a: Awaited<ReturnType<typeof serverStats>>, b: Awaited<ReturnType<typeof serverStats>>): ServerBreakdown {
+function delta(a: ServerCounters | undefined, b: ServerCounters | undefined): ServerBreakdown {
   if (!a || !b || b.count <= a.count) return { queueUs: 0, computeInputUs: 0, computeInferUs: 0, computeOutputUs: 0, count: 0 };
   const n = b.count - a.count;
   const us = (x: number, y: number) => (y - x) / n / 1000;
@@ -76,27 +63,27 @@ function delta(a: Awaited<ReturnType<typeof serverStats>>, b: Awaited<ReturnType
  * Drives one load level and measures it the way perf_analyzer does: consecutive windows of
  * `intervalMs`; stable when the last three windows' throughput and latency stay within
  * `stabilityPct`; at most `maxTrials` windows. Concurrency mode keeps N requests outstanding;
- * rate mode sends at a fixed schedule.
+ * rate mode sends at a fixed schedule. Each concurrent client is a lane (a stream of its own
+ * when the client streams); rate mode sends every request on lane 0.
  */
 export async function measureLevel(opts: MeasureOptions, mode: 'concurrency' | 'rate', level: number): Promise<LevelResult> {
-  const url = `${opts.base}/v2/models/${encodeURIComponent(opts.info.name)}/versions/${opts.info.version}/infer`;
   let current: Sample[] = [];
   let stopping = false;
   let nextSeq = opts.sequenceIdStart;
   let k = 0;
-  const one = async (seq?: { id: number; start: boolean; end: boolean }) => {
-    const req = opts.requests[k++ % opts.requests.length]!;
-    current.push(await sendOne(url, opts.info, req, seq, opts.transport));
+  const one = async (lane: number, seq?: SequenceFlags) => {
+    const send = opts.requests[k++ % opts.requests.length]!;
+    current.push(await send(seq, lane));
   };
-  const worker = async () => {
+  const worker = async (lane: number) => {
     while (!stopping) {
       if (!opts.info.sequence) {
-        await one();
+        await one(lane);
         continue;
       }
       const id = nextSeq++;
       for (let i = 0; i < opts.sequenceLength && !stopping; i++) {
-        await one({ id, start: i === 0, end: i === opts.sequenceLength - 1 });
+        await one(lane, { id, start: i === 0, end: i === opts.sequenceLength - 1 });
       }
     }
   };
@@ -113,24 +100,24 @@ export async function measureLevel(opts: MeasureOptions, mode: 'concurrency' | '
         await Promise.race(inflight);
         continue;
       }
-      const p = one().finally(() => inflight.delete(p));
+      const p = one(0).finally(() => inflight.delete(p));
       inflight.add(p);
       sent++;
     }
     await Promise.all(inflight);
   };
-  const running = mode === 'concurrency' ? Array.from({ length: level }, worker) : [dispatcher()];
+  const running = mode === 'concurrency' ? Array.from({ length: level }, (_, lane) => worker(lane)) : [dispatcher()];
   const windows: Window[] = [];
   let stable = false;
   try {
     for (let trial = 0; trial < opts.maxTrials; trial++) {
-      const before = await serverStats(opts.base, opts.info);
+      const before = await opts.client.statistics(opts.info);
       current = [];
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, opts.intervalMs));
       const samples = current;
       const ms = performance.now() - t0;
-      windows.push({ ms, samples, server: delta(before, await serverStats(opts.base, opts.info)) });
+      windows.push({ ms, samples, server: delta(before, await opts.client.statistics(opts.info)) });
       const last = summarize(opts, mode, level, windows.slice(-1), false);
       opts.onProgress?.(
         `${mode === 'concurrency' ? 'concurrency' : 'request rate'} ${level}: window ${trial + 1}/${opts.maxTrials}, ${last.throughput.toFixed(1)} infer/sec, ${(opts.percentile ? last.p99Us : last.avgUs).toFixed(0)} usec`,
