@@ -1,17 +1,14 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandError, formatHelp, parseArgs, parseCommand, usageError } from './args.ts';
-import { serverUrl } from './server-url.ts';
+import { commandError, formatHelp, parseArgs, usageError } from './args.ts';
 import { fileErrorLine } from './system-errors.ts';
-import { connectFailure } from '../tools/perf/client.ts';
 import { outputFileProblem } from './output-file.ts';
 import { SERVE_FLAGS } from './serve-flags.ts';
 import { NEREID_VERSION } from '../core/index.ts';
 import { runServeCommand } from './serve-command.ts';
 import { createServer, repositoryMount } from '../platform/node/index.ts';
 import { runPerfCli } from './perf.ts';
-import { runStress } from './stress/index.ts';
-import { STRESS_FLAGS } from './stress-flags.ts';
+import { runStressCli } from './stress/command.ts';
 import { LISTING_FILE, writeRepositoryIndex } from './repo-index.ts';
 import { holdPort, serve, serveGrpc, serveMetrics } from '../platform/node/listen.ts';
 import { runValidateCommand } from './validate/command.ts';
@@ -101,30 +98,4 @@ function runRepo(argv: string[]): number {
   }
   console.log(`wrote ${output}: ${listing.files.length} files, ${listing.files.reduce((n, f) => n + f.size, 0)} bytes`);
   return 0;
-}
-
-async function runStressCli(argv: string[]): Promise<number> {
-  const flags = parseCommand(argv, STRESS_FLAGS, 'Usage: nereid stress [--duration SECONDS] [--clients N] [-u HOST:PORT]', 'stress');
-  if (typeof flags === 'number') return flags;
-  let url: string | undefined;
-  if (flags.url !== undefined) {
-    url = serverUrl(String(flags.url));
-    if (url === undefined) return usageError(`invalid -u/--url '${String(flags.url)}': expected HOST:PORT or http://HOST:PORT`, 'stress');
-    const unreachable = await fetch(`${url}/v2/health/live`).then(
-      () => undefined,
-      (e: unknown) => connectFailure(url!, e),
-    );
-    if (unreachable) return commandError(unreachable, 'stress');
-  }
-  const report = flags.report as string | undefined;
-  const unwritable = report === undefined ? undefined : outputFileProblem('--report', report);
-  if (unwritable) return commandError(unwritable, 'stress');
-  return runStress({
-    durationS: flags.duration as number,
-    clients: flags.clients as number,
-    url,
-    seed: flags.seed as number,
-    reportFile: flags.report as string | undefined,
-    out: (line) => console.log(line),
-  });
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +141,44 @@ describe('nereid stress', () => {
       "nereid stress: invalid -u/--url 'http://[::bad': expected HOST:PORT or http://HOST:PORT",
       2,
     );
+  });
+
+  it('--grpc-url without -u or malformed, an unknown --scenario, or none left to run', async () => {
+    await expectOneLine(
+      ['stress', '-d', '1', '--grpc-url', `127.0.0.1:${port}`],
+      'nereid stress: --grpc-url needs -u/--url (without them the driver starts its own servers, gRPC included)',
+      2,
+    );
+    await expectOneLine(
+      ['stress', '-d', '1', '-u', `127.0.0.1:${port}`, '--grpc-url', 'localhost'],
+      "nereid stress: invalid --grpc-url 'localhost': expected HOST:PORT",
+      2,
+    );
+    await expectOneLine(
+      ['stress', '-d', '1', '--scenario', 'grpc_sequence_valid,nope'],
+      /^nereid stress: unknown --scenario 'nope' \(scenarios: sequence_valid, .*, grpc_sequence_valid, .*, grpc_huge_deadline\)$/,
+      2,
+    );
+    await expectOneLine(
+      ['stress', '-d', '1', '-u', `127.0.0.1:${port}`, '--scenario', 'poll_reload', '--scenario', 'grpc_sequence_valid'],
+      "nereid stress: no scenario left to run against -u: poll_reload, grpc_sequence_valid (poll_reload and huge_tensor_deadline need the driver's own servers, gRPC scenarios --grpc-url)",
+      2,
+    );
+  });
+
+  it('--grpc-url where nothing serves gRPC', async () => {
+    const http = createHttpServer((_req, res) => res.end());
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const { port: httpPort } = http.address() as { port: number };
+      await expectOneLine(
+        ['stress', '-d', '1', '-u', `127.0.0.1:${httpPort}`, '--grpc-url', `127.0.0.1:${port}`],
+        `nereid stress: cannot reach gRPC at 127.0.0.1:${port} (ECONNREFUSED): is the server serving gRPC there?`,
+        1,
+      );
+    } finally {
+      http.close();
+    }
   });
 
   it('a --report file that cannot be written is reported before the run', async () => {

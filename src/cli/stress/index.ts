@@ -1,8 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { mulberry32 } from '../../tools/onnx/models.ts';
+import { grpcInferenceClient, type InferenceClient } from '../grpc-client.ts';
 import { fileErrorLine } from '../system-errors.ts';
 import { mainRepository, pollRepository } from './repository.ts';
-import { type Scenario, SCENARIOS, type StressContext } from './scenarios.ts';
+import type { DeadlineCall, Scenario, StressContext } from './scenarios.ts';
+import { selectScenarios } from './selection.ts';
 import { ServerProcess } from './servers.ts';
 
 export interface StressOptions {
@@ -10,6 +12,10 @@ export interface StressOptions {
   clients: number;
   /** An existing server (HOST:PORT or URL); otherwise the driver starts its own on loopback. */
   url?: string;
+  /** The gRPC address (HOST:PORT) of the server given with `url`; without it the gRPC scenarios are skipped. */
+  grpcUrl?: string;
+  /** Scenario names to run (all when empty). */
+  only?: string[];
   seed: number;
   reportFile?: string;
   out: (line: string) => void;
@@ -65,11 +71,19 @@ export async function runStress(opts: StressOptions): Promise<number> {
       ['--model-repository', pollRepo, '--model-control-mode', 'poll', '--repository-poll-secs', '1', '--exit-timeout-secs', '10'],
       note,
     );
-    await Promise.all([main.start(), poll.start()]);
+    try {
+      await Promise.all([main.start(), poll.start()]);
+    } catch (e) {
+      // One did not start: stop the other and leave no repository behind.
+      await Promise.all([main.stop(), poll.stop()]);
+      for (const r of repos) rmSync(r, { recursive: true, force: true });
+      throw e;
+    }
   }
   const given = opts.url ? (/^https?:\/\//.test(opts.url) ? opts.url : `http://${opts.url}`) : undefined;
   const rand = mulberry32(opts.seed);
   let corr = 1_000_000 + Math.floor(rand() * 1_000_000) * 1000;
+  const grpc = grpcClients(() => (given ? opts.grpcUrl : main!.grpcAddress));
   const ctx: StressContext = {
     mainUrl: () => given ?? main!.url,
     pollUrl: () => poll?.url,
@@ -78,8 +92,14 @@ export async function runStress(opts: StressOptions): Promise<number> {
     nextId: () => corr++,
     last: new Map(),
     pollGeneration: { value: 0 },
+    grpc: grpc.client,
+    grpcAddress: grpc.address,
+    mainRss: () => main?.sampleRss(),
+    deadlineCalls: [],
   };
-  const scenarios = given ? SCENARIOS.filter((s) => s.name !== 'poll_reload' && s.name !== 'huge_tensor_deadline') : SCENARIOS;
+  const { scenarios, skipped } = selectScenarios({ url: given, grpcUrl: opts.grpcUrl, only: opts.only });
+  const withGrpc = !given || opts.grpcUrl !== undefined;
+  for (const line of skipped) out(line);
   const total = scenarios.reduce((n, s) => n + s.weight, 0);
   const pick = (): Scenario => {
     let r = rand() * total;
@@ -134,6 +154,9 @@ export async function runStress(opts: StressOptions): Promise<number> {
     .then((r) => r.status === 200)
     .catch(() => false);
   if (!healthy) note('UNEXPECTED: the server is not live at the end of the run');
+  const grpcHealthy = !withGrpc || (await grpcLive(ctx));
+  if (!grpcHealthy) note('UNEXPECTED: the server is not live over gRPC at the end of the run');
+  grpc.close();
   const exits: string[] = [];
   for (const [label, s] of [
     ['main server', main],
@@ -146,7 +169,8 @@ export async function runStress(opts: StressOptions): Promise<number> {
   }
   for (const r of repos) rmSync(r, { recursive: true, force: true });
   const restarts = (main?.restarts ?? 0) + (poll?.restarts ?? 0);
-  const report = renderReport(opts, scenarios, tallies, [main, poll], restarts, exits, (Date.now() - start) / 1000);
+  const extra = [...skipped, ...(scenarios.some((s) => s.name === 'grpc_huge_deadline') ? [deadlineLine(ctx.deadlineCalls)] : [])];
+  const report = renderReport(opts, scenarios, tallies, [main, poll], restarts, exits, extra, (Date.now() - start) / 1000);
   out(report);
   let unwritten = false;
   if (opts.reportFile) {
@@ -160,7 +184,13 @@ export async function runStress(opts: StressOptions): Promise<number> {
     }
   }
   const failed =
-    unwritten || sum((t) => t.wrong) > 0 || sum((t) => t.unexpected) > 0 || restarts > 0 || !healthy || exits.some((e) => !e.endsWith('exit code 0'));
+    unwritten ||
+    sum((t) => t.wrong) > 0 ||
+    sum((t) => t.unexpected) > 0 ||
+    restarts > 0 ||
+    !healthy ||
+    !grpcHealthy ||
+    exits.some((e) => !e.endsWith('exit code 0'));
   return failed ? 1 : 0;
 }
 
@@ -171,6 +201,7 @@ function renderReport(
   servers: (ServerProcess | undefined)[],
   restarts: number,
   exits: string[],
+  extra: string[],
   seconds: number,
 ): string {
   const lines: string[] = [];
@@ -197,6 +228,45 @@ function renderReport(
       `${i === 0 ? 'Main' : 'Poll'} server resident memory: start ${mb(s.rss.start)}, mid-run ${mb(s.rss.mid)}, end ${mb(s.rss.end)}, peak ${mb(s.rss.peak)}; growth over the second half ${growth === undefined ? 'n/a' : `${growth.toFixed(1)} %`}`,
     );
   }
+  lines.push(...extra);
   lines.push(...exits);
   return lines.join('\n');
+}
+
+/** The 1 GB gRPC deadline calls for the report: how long each took to fail, and the main server's RSS before, during and after it. */
+function deadlineLine(calls: DeadlineCall[]): string {
+  if (calls.length === 0) return 'gRPC 1 GB deadline calls: 0';
+  const took = calls.map((c) => `${(c.ms / 1000).toFixed(1)} s`).join(', ');
+  const rss = calls.map((c) => `${mb(c.rssBefore)} → peak ${mb(c.rssPeak)} → ${mb(c.rssAfter)}`).join('; ');
+  return `gRPC 1 GB deadline calls: ${calls.length}, DEADLINE_EXCEEDED on the client after ${took}; main server resident memory before → during → after each: ${rss}`;
+}
+
+async function grpcLive(ctx: StressContext): Promise<boolean> {
+  try {
+    return (await ctx.grpc().serverLive({}, { timeoutMs: 10_000 })).live;
+  } catch {
+    return false;
+  }
+}
+
+/** One gRPC client for the main server's address of the moment (a restarted server has a new port). */
+function grpcClients(address: () => string | undefined): { client(): InferenceClient; address(): string; close(): void } {
+  let current: { address: string; client: InferenceClient; close(): void } | undefined;
+  const addressNow = () => {
+    const a = address();
+    if (!a) throw new Error('the main server has no gRPC address');
+    return a;
+  };
+  return {
+    address: addressNow,
+    client() {
+      const a = addressNow();
+      if (current?.address !== a) {
+        current?.close();
+        current = { address: a, ...grpcInferenceClient(a) };
+      }
+      return current.client;
+    },
+    close: () => current?.close(),
+  };
 }

@@ -17,9 +17,8 @@ function write(root: string, files: Record<string, Uint8Array | string>): void {
   }
 }
 
-/** The main stress repository (served in EXPLICIT mode, every model loaded at startup). */
-export function mainRepository(): string {
-  const root = mkdtempSync(join(tmpdir(), 'nereid-stress-'));
+/** The main stress repository (served in EXPLICIT mode, every model loaded at startup), in `root` (a new temp dir by default). */
+export function mainRepository(root: string = mkdtempSync(join(tmpdir(), 'nereid-stress-'))): string {
   write(root, {
     'add_sub/config.pbtxt': `max_batch_size: 8\n${IO16}dynamic_batching { max_queue_delay_microseconds: 200 }\n`,
     'add_sub/1/model.onnx': addSubModel(),

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InferenceClient } from '../grpc-client.ts';
 import { pollConfig } from './repository.ts';
 
 /** What one scenario run produced. */
@@ -20,6 +21,23 @@ export interface StressContext {
   /** Per-scenario throttles (timestamps of the last run). */
   last: Map<string, number>;
   pollGeneration: { value: number };
+  /** The gRPC client of the main server (of its current address); only gRPC scenarios call it. */
+  grpc(): InferenceClient;
+  /** The main server's gRPC address (HOST:PORT); only gRPC scenarios call it. */
+  grpcAddress(): string;
+  /** The main server's resident memory in bytes, when the driver started it. */
+  mainRss(): number | undefined;
+  /** What each 1 GB gRPC deadline call did, for the report. */
+  deadlineCalls: DeadlineCall[];
+}
+
+export interface DeadlineCall {
+  /** Milliseconds from the call to DEADLINE_EXCEEDED on the client. */
+  ms: number;
+  /** Main server RSS (bytes) just before the call, its peak while the call ran, and once the server had answered the requests that followed. */
+  rssBefore?: number;
+  rssPeak?: number;
+  rssAfter?: number;
 }
 
 export interface Scenario {
@@ -29,8 +47,8 @@ export interface Scenario {
   run(ctx: StressContext): Promise<Outcome>;
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
-const SEQUENCE_BUDGET_MS = 25_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const SEQUENCE_BUDGET_MS = 25_000;
 
 interface Reply {
   status: number;
@@ -54,11 +72,11 @@ async function post(url: string, body: unknown, timeoutMs = REQUEST_TIMEOUT_MS):
   return { status: res.status, body: parsed };
 }
 
-const ints = (ctx: StressContext, n: number, max: number) => Array.from({ length: n }, () => Math.floor(ctx.rand() * max));
-const floats = (ctx: StressContext, n: number) => Array.from({ length: n }, () => Math.round(ctx.rand() * 2000 - 1000) / 8);
+export const ints = (ctx: StressContext, n: number, max: number): number[] => Array.from({ length: n }, () => Math.floor(ctx.rand() * max));
+export const floats = (ctx: StressContext, n: number): number[] => Array.from({ length: n }, () => Math.round(ctx.rand() * 2000 - 1000) / 8);
 const out = (r: Reply, name: string) => r.body.outputs?.find((o) => o.name === name)?.data;
 
-function gaussianLength(ctx: StressContext): number {
+export function gaussianLength(ctx: StressContext): number {
   const u = 1 - ctx.rand();
   const v = ctx.rand();
   const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
@@ -108,8 +126,8 @@ async function addSub(ctx: StressContext, model: string, rows: number): Promise<
   return { requests: 1 };
 }
 
-/** Runs at most once per `ms` across all clients; otherwise does a plain inference instead. */
-function throttled(ctx: StressContext, name: string, ms: number): boolean {
+/** True at most once per `ms` across all clients (the scenario then does its heavy part; otherwise something plain). */
+export function throttled(ctx: StressContext, name: string, ms: number): boolean {
   const now = Date.now();
   if (now - (ctx.last.get(name) ?? 0) < ms) return false;
   ctx.last.set(name, now);

@@ -6,6 +6,8 @@ import { packageRoot } from '../../platform/node/package-root.ts';
 /** A `nereid serve` child process the stress driver owns, restarted (and counted) if it dies. */
 export class ServerProcess {
   url = '';
+  /** The gRPC address (HOST:PORT) from its `GRPC server listening on` line. */
+  grpcAddress = '';
   restarts = 0;
   rss: { start?: number; mid?: number; end?: number; peak: number } = { peak: 0 };
   private proc?: ChildProcess;
@@ -34,6 +36,8 @@ export class ServerProcess {
         '0',
         '--http-address',
         '127.0.0.1',
+        '--grpc-address',
+        '127.0.0.1',
         ...this.args,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -47,6 +51,8 @@ export class ServerProcess {
         const m = out.match(/HTTP server listening on (http:\/\/\S+)/);
         if (m && !this.url.endsWith(m[1]!)) {
           clearTimeout(timer);
+          // gRPC listens before HTTP: its line is already there.
+          this.grpcAddress = out.match(/GRPC server listening on (\S+)/)?.[1] ?? '';
           this.url = m[1]!;
           resolve();
         }
@@ -64,6 +70,7 @@ export class ServerProcess {
       this.restarts++;
       this.onLine(`${this.label} exited unexpectedly (code ${code}, signal ${signal}); restarting`);
       this.url = '';
+      this.grpcAddress = '';
       void this.start();
     });
   }
@@ -88,7 +95,7 @@ export class ServerProcess {
   async stop(): Promise<number | null> {
     this.stopping = true;
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return proc?.exitCode ?? null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     proc.kill('SIGTERM');
     return exited;
