@@ -118,12 +118,13 @@ describe.skipIf(skip)('python3-grpcio (C-core) client', () => {
       inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1n, BigInt(big / 4)] }],
       rawInputContents: [new Uint8Array(big)],
     });
-    const [live, meta, infer, unknown, deadline] = await python([
+    const [live, meta, infer, unknown, deadline, named] = await python([
       { method: 'ServerLive', request: b64(toBinary(ServerLiveRequestSchema, create(ServerLiveRequestSchema))) },
       { method: 'ModelMetadata', request: b64(toBinary(ModelMetadataRequestSchema, create(ModelMetadataRequestSchema, { name: 'add_sub' }))) },
       { method: 'ModelInfer', request: b64(addSub(a, b)) },
       { method: 'ModelInfer', request: b64(addSub(a, b, 'nope')) },
       { method: 'ModelInfer', request: b64(toBinary(ModelInferRequestSchema, late)), timeout: 0.05 },
+      { method: 'ModelInfer', request: b64(addSub(a, b, 'nöpe 100% 模型: x/y')) },
     ]);
     expect(fromBinary(ServerLiveResponseSchema, bytes(live!.response!)).live).toBe(true);
     expect(fromBinary(ModelMetadataResponseSchema, bytes(meta!.response!)).inputs.map((i) => i.shape.map(Number))).toEqual([
@@ -136,6 +137,8 @@ describe.skipIf(skip)('python3-grpcio (C-core) client', () => {
     expect(unknown).toEqual({ code: 'NOT_FOUND', details: "Request for unknown model: 'nope' is not found" });
     expect(deadline!.code).toBe('DEADLINE_EXCEEDED');
     expect(deadline!.details).toMatch(/Deadline Exceeded/);
+    // grpc-message is percent-encoded: C-core decodes ':', '%', spaces and non-ASCII text back as sent.
+    expect(named).toEqual({ code: 'NOT_FOUND', details: "Request for unknown model: 'nöpe 100% 模型: x/y' is not found" });
   });
 
   it('a stream: decoupled responses and an error_message', async () => {

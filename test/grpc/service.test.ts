@@ -63,6 +63,10 @@ describe('health and metadata', () => {
     expect([e.code, e.details]).toEqual([Status.NOT_FOUND, "Request for unknown model: 'nope' is not found"]);
     const v = await t.client.fail('ModelMetadata', { name: 'add_sub', version: '7' });
     expect([v.code, v.details]).toEqual([Status.NOT_FOUND, "Request for unknown model: 'add_sub' version 7 is not found"]);
+    // The message travels percent-encoded (grpc-message): ':', '%', spaces and non-ASCII text come back as sent.
+    const name = 'nöpe 100% 模型: x/y';
+    const n = await t.client.fail('ModelMetadata', { name });
+    expect([n.code, n.details]).toEqual([Status.NOT_FOUND, `Request for unknown model: '${name}' is not found`]);
   });
 
   it('ModelReady: true when ready, false (not an error) for an unknown model or version', async () => {

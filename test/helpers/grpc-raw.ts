@@ -2,7 +2,7 @@
  * gRPC at the wire level for the tests that need what no client library lets them do: a message
  * prefix declaring a huge size, or a big message sent as fast as the socket takes it (grpc-js
  * encodes it first and misses short deadlines). node:http2 and a hand-written protobuf encoder,
- * independent of the server's connect-node and protobuf-es.
+ * independent of the server's grpc-js and protobuf-es.
  */
 import http2 from 'node:http2';
 

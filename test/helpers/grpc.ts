@@ -1,7 +1,8 @@
 /**
- * An independent gRPC client for the tests: @grpc/grpc-js with @grpc/proto-loader reading
- * proto/grpc_service.proto at run time (a different implementation from the server's
- * connect-node and protobuf-es), configured as Triton's clients are (no message size limits).
+ * A gRPC client for the tests: @grpc/grpc-js with @grpc/proto-loader reading
+ * proto/grpc_service.proto at run time (messages independent of the server's protobuf-es
+ * code; the server is grpc-js too, so test/helpers/grpc-raw.ts and grpcio.test.ts check the
+ * wire with other implementations), configured as Triton's clients are (no message size limits).
  */
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';

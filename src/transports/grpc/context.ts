@@ -9,7 +9,6 @@ import type {
   ModelConfig,
   ResponseSink,
 } from '../../core/index.ts';
-import { createContextKey, type HandlerContext } from '@connectrpc/connect';
 import type { AuditEntry } from '../http/context.ts';
 import type { RestrictionRule } from '../http/restricted.ts';
 
@@ -56,7 +55,12 @@ export interface GrpcContext {
   onDrain(listener: () => void): () => void;
 }
 
-/** The client's address, set by the listener for each call. */
-export const PEER = createContextKey<string | undefined>(undefined, { description: 'client address' });
-
-export const peerOf = (ctx: HandlerContext): string | undefined => ctx.values.get(PEER);
+/** What a handler knows of its call (adapter.ts makes it from the grpc-js call). */
+export interface CallContext {
+  /** Aborted when the client cancels, the deadline passes or the server closes. */
+  readonly signal: AbortSignal;
+  /** The first value of a request metadata header, as text. */
+  header(name: string): string | undefined;
+  /** The client's address (no port). */
+  readonly peer: string | undefined;
+}

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { notFound } from '../../core/index.ts';
 import type { GrpcContext } from './context.ts';
 import { type HealthCheckRequest, type HealthCheckResponse, HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from './gen/health_pb.ts';
 
@@ -9,7 +9,7 @@ const SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 /** grpc.health.v1.Health/Check: SERVING while the server is ready (Kubernetes' gRPC probes ask this). */
 export function healthCheck(g: GrpcContext) {
   return async (req: HealthCheckRequest): Promise<HealthCheckResponse> => {
-    if (!SERVICES.has(req.service)) throw new ConnectError(`unknown service '${req.service}'`, Code.NotFound);
+    if (!SERVICES.has(req.service)) throw notFound(`unknown service '${req.service}'`);
     const status = (await g.server.isReady()) ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING;
     return create(HealthCheckResponseSchema, { status });
   };

@@ -1,9 +1,7 @@
-import type { HandlerContext } from '@connectrpc/connect';
-import type { GrpcContext } from './context.ts';
+import type { CallContext, GrpcContext } from './context.ts';
 import type { ModelInferRequest, ModelInferResponse } from './gen/grpc_service_pb.ts';
 import { decodeModelInferRequest } from './infer-request.ts';
 import { encodeModelInferResponse } from './infer-response.ts';
-import { rpc } from './status.ts';
 
 /**
  * ModelInfer: one request, one response. The call's signal (client cancel, deadline) goes with
@@ -11,9 +9,8 @@ import { rpc } from './status.ts';
  * Decoupled models answer only on ModelStreamInfer (Triton's refusal, UNIMPLEMENTED).
  */
 export function modelInfer(g: GrpcContext) {
-  return (msg: ModelInferRequest, ctx: HandlerContext): Promise<ModelInferResponse> =>
-    rpc(async () => {
-      const { request, sent } = decodeModelInferRequest(msg, ctx.signal);
-      return encodeModelInferResponse(await g.server.infer(request, 'ModelInfer RPC'), sent);
-    });
+  return async (msg: ModelInferRequest, ctx: CallContext): Promise<ModelInferResponse> => {
+    const { request, sent } = decodeModelInferRequest(msg, ctx.signal);
+    return encodeModelInferResponse(await g.server.infer(request, 'ModelInfer RPC'), sent);
+  };
 }

@@ -1,12 +1,10 @@
-// The gRPC listener: connect-node's handler on a node:http2 server (Node, and Deno through its
-// Node compatibility). The service itself (service.ts) knows nothing of sockets.
-import { constants, createServer, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { createContextValues } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
-import { type GrpcServer, type GrpcServiceOptions, PEER } from './context.ts';
-import { specTrailers } from './grpc-message.ts';
-import { KEEPALIVE_DEFAULTS, type KeepaliveOptions, keepalive } from './keepalive.ts';
+// The gRPC listener: a TCP server of its own (so front-end threads can share the port) handing each
+// connection to a grpc-js server (Node, and Deno through its Node compatibility). The service
+// itself (service.ts) knows nothing of sockets.
+import { type AddressInfo, createServer } from 'node:net';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { GrpcServer, GrpcServiceOptions } from './context.ts';
+import { callEnd } from './call-end.ts';
 import { createGrpcService } from './service.ts';
 
 /**
@@ -14,6 +12,22 @@ import { createGrpcService } from './service.ts';
  * @defaultValue 2147483647
  */
 export const DEFAULT_GRPC_MAX_INPUT_SIZE = 2 ** 31 - 1;
+
+/** Triton's --grpc-keepalive-* settings, as grpc-js's server honours them. */
+export interface KeepaliveOptions {
+  /** Milliseconds between the server's pings on a connection (--grpc-keepalive-time; 0 = never). */
+  timeMs: number;
+  /** Milliseconds a ping may go unanswered before the connection is closed (--grpc-keepalive-timeout). */
+  timeoutMs: number;
+  /**
+   * --grpc-keepalive-permit-without-calls. Accepted for Triton's flag; grpc-js's server pings
+   * every connection, idle or not, so pings go out as if it were always true.
+   */
+  permitWithoutCalls: boolean;
+}
+
+/** Triton's defaults: a ping every 2 hours, 20 s to answer. */
+export const KEEPALIVE_DEFAULTS: KeepaliveOptions = { timeMs: 7_200_000, timeoutMs: 20_000, permitWithoutCalls: false };
 
 export interface GrpcListenOptions extends GrpcServiceOptions {
   /** @defaultValue 8001; 0 picks a free port */
@@ -46,77 +60,56 @@ export interface GrpcListener {
   close(): Promise<void>;
 }
 
-/** HTTP/2 flow-control windows large enough that a big tensor is not sent 64 KiB at a time. */
-const STREAM_WINDOW = 4 * 1024 * 1024;
-const SESSION_WINDOW = 16 * 1024 * 1024;
+/** Longest timer Node keeps (a longer one fires at once); grpc-js reads it as "never ping". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function listenGrpc(server: GrpcServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
   const service = createGrpcService(server, opts);
-  const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
-    routes: (router) => service.routes(router),
-    grpc: true,
-    grpcWeb: false,
-    connect: false,
-    readMaxBytes: opts.maxInputSize ?? DEFAULT_GRPC_MAX_INPUT_SIZE,
-    interceptors: service.interceptors,
-    shutdownSignal: shutdown.signal,
-    contextValues: (req) => createContextValues().set(PEER, (req as Http2ServerRequest).socket?.remoteAddress),
-    fallback: unknownMethod,
-  });
-  const address = opts.address ?? '0.0.0.0';
   const alive: KeepaliveOptions = { ...KEEPALIVE_DEFAULTS, ...opts.keepalive };
-  const sessions = new Set<ServerHttp2Session>();
-  const http2 = createServer({ settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: 1024 }, (req, res) => {
-    // A call answered before its client finished sending (a message over the limit, an error
-    // found early): RST_STREAM(NO_ERROR) after the trailers tells it to stop, as gRPC servers do.
-    const stream = req.stream;
-    stream.once('wantTrailers', () => {
-      if (!req.readableEnded) setImmediate(() => stream.destroyed || stream.close(constants.NGHTTP2_NO_ERROR));
-    });
-    handler(req, specTrailers(res));
+  const grpc = new Server({
+    'grpc.max_receive_message_length': opts.maxInputSize ?? DEFAULT_GRPC_MAX_INPUT_SIZE,
+    'grpc.max_send_message_length': DEFAULT_GRPC_MAX_INPUT_SIZE,
+    'grpc.keepalive_time_ms': Math.min(alive.timeMs, MAX_TIMER_MS),
+    'grpc.keepalive_timeout_ms': Math.min(alive.timeoutMs, MAX_TIMER_MS),
+    interceptors: [callEnd],
   });
-  http2.on('session', (session: ServerHttp2Session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    session.setLocalWindowSize(SESSION_WINDOW);
-    keepalive(session, alive);
-  });
-  const closed = new Promise<void>((r) => http2.once('close', () => r()));
+  service.addTo(grpc);
+  const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());
+  const tcp = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
+  // Resolves once every connection has ended (the TCP server counts the sockets it accepted).
+  const closed = new Promise<void>((r) => tcp.once('close', () => r()));
+  const address = opts.address ?? '0.0.0.0';
   let draining = false;
   const drain = () => {
     if (draining) return;
     draining = true;
     service.drain();
-    http2.close();
-    for (const s of sessions) s.close();
+    tcp.close();
+    // GOAWAY on every connection; each closes once its calls have ended.
+    grpc.tryShutdown(() => {});
   };
   return new Promise((resolveListen, reject) => {
-    http2.once('error', reject);
-    http2.listen({ port: opts.port ?? 8001, host: address, reusePort: opts.reusePort === true }, () => {
-      http2.off('error', reject);
-      const port = (http2.address() as AddressInfo).port;
+    tcp.once('error', (e) => {
+      grpc.forceShutdown();
+      reject(e);
+    });
+    tcp.listen({ port: opts.port ?? 8001, host: address, reusePort: opts.reusePort === true }, () => {
+      tcp.removeAllListeners('error');
+      const port = (tcp.address() as AddressInfo).port;
       resolveListen({
         url: `${address.includes(':') ? `[${address}]` : address}:${port}`,
         port,
         drain,
         close: async () => {
           drain();
-          shutdown.abort();
+          service.cancelAll();
           // Give cancelled calls a moment to send their status, then drop what is left.
-          const grace = setTimeout(() => {
-            for (const s of sessions) s.destroy();
-          }, 1000);
+          const grace = setTimeout(() => grpc.forceShutdown(), 1000);
           await closed;
           clearTimeout(grace);
+          grpc.forceShutdown();
         },
       });
     });
   });
-}
-
-/** A method this server does not have: gRPC's UNIMPLEMENTED, in a trailers-only response. */
-function unknownMethod(req: { url?: string }, res: { writeHead(status: number, headers: Record<string, string>): unknown; end(): unknown }): void {
-  res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': encodeURIComponent(`unknown method ${req.url}`) });
-  res.end();
 }

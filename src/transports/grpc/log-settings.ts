@@ -8,7 +8,6 @@ import {
   LogSettingsResponse_SettingValueSchema,
   LogSettingsResponseSchema,
 } from './gen/grpc_service_pb.ts';
-import { rpc } from './status.ts';
 
 type Case = NonNullable<LogSettingsRequest_SettingValue['parameterChoice']['case']>;
 
@@ -27,29 +26,28 @@ const TYPES: Record<string, [Case, string]> = {
  * Triton (logs go to stdout and stderr).
  */
 export function logSettings(g: GrpcContext) {
-  return (req: LogSettingsRequest): Promise<LogSettingsResponse> =>
-    rpc(async () => {
-      if ('log_file' in req.settings) throw unsupported(LOG_FILE_REFUSED);
-      const update: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(req.settings)) {
-        const type = TYPES[key];
-        if (!type) throw invalidArg(`unknown log setting '${key}' (settings: log_file, ${Object.keys(TYPES).join(', ')})`);
-        if (value.parameterChoice.case !== type[0]) throw invalidArg(`expect ${type[1]} for '${key}'`);
-        update[key] = value.parameterChoice.value;
-      }
-      if (typeof update.log_format === 'string' && !isLogFormat(update.log_format)) {
-        throw invalidArg(`invalid argument for log_format, got: ${update.log_format}`);
-      }
-      const view = await g.server.logSettings(update as LogSettingsUpdate);
-      const value = (v: string | number | boolean) =>
-        create(LogSettingsResponse_SettingValueSchema, {
-          parameterChoice:
-            typeof v === 'boolean'
-              ? { case: 'boolParam', value: v }
-              : typeof v === 'number'
-                ? { case: 'uint32Param', value: v }
-                : { case: 'stringParam', value: v },
-        });
-      return create(LogSettingsResponseSchema, { settings: Object.fromEntries(Object.entries(view).map(([k, v]) => [k, value(v)])) });
-    });
+  return async (req: LogSettingsRequest): Promise<LogSettingsResponse> => {
+    if ('log_file' in req.settings) throw unsupported(LOG_FILE_REFUSED);
+    const update: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(req.settings)) {
+      const type = TYPES[key];
+      if (!type) throw invalidArg(`unknown log setting '${key}' (settings: log_file, ${Object.keys(TYPES).join(', ')})`);
+      if (value.parameterChoice.case !== type[0]) throw invalidArg(`expect ${type[1]} for '${key}'`);
+      update[key] = value.parameterChoice.value;
+    }
+    if (typeof update.log_format === 'string' && !isLogFormat(update.log_format)) {
+      throw invalidArg(`invalid argument for log_format, got: ${update.log_format}`);
+    }
+    const view = await g.server.logSettings(update as LogSettingsUpdate);
+    const value = (v: string | number | boolean) =>
+      create(LogSettingsResponse_SettingValueSchema, {
+        parameterChoice:
+          typeof v === 'boolean'
+            ? { case: 'boolParam', value: v }
+            : typeof v === 'number'
+              ? { case: 'uint32Param', value: v }
+              : { case: 'stringParam', value: v },
+      });
+    return create(LogSettingsResponseSchema, { settings: Object.fromEntries(Object.entries(view).map(([k, v]) => [k, value(v)])) });
+  };
 }

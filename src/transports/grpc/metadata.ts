@@ -21,7 +21,6 @@ import {
   type ServerReadyResponse,
   ServerReadyResponseSchema,
 } from './gen/grpc_service_pb.ts';
-import { rpc } from './status.ts';
 
 type TensorMeta = { name: string; datatype: string; shape: number[] };
 
@@ -44,33 +43,29 @@ export function metadataHandlers(g: GrpcContext) {
       return create(ModelReadyResponseSchema, { ready });
     },
     serverMetadata: async (): Promise<ServerMetadataResponse> => create(ServerMetadataResponseSchema, await server.metadata()),
-    modelMetadata: (req: ModelMetadataRequest): Promise<ModelMetadataResponse> =>
-      rpc(async () => {
-        const m = (await server.modelMetadata(req.name, version(req.version))) as {
-          name: string;
-          versions: string[];
-          platform: string;
-          inputs: TensorMeta[];
-          outputs: TensorMeta[];
-        };
-        const tensor = (t: TensorMeta) =>
-          create(ModelMetadataResponse_TensorMetadataSchema, { name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) });
-        return create(ModelMetadataResponseSchema, {
-          name: m.name,
-          versions: m.versions,
-          platform: m.platform,
-          inputs: m.inputs.map(tensor),
-          outputs: m.outputs.map(tensor),
-        });
-      }),
-    modelConfig: (req: ModelConfigRequest): Promise<ModelConfigResponse> =>
-      rpc(async () => create(ModelConfigResponseSchema, { config: await server.modelConfigMessage(req.name, version(req.version)) })),
+    modelMetadata: async (req: ModelMetadataRequest): Promise<ModelMetadataResponse> => {
+      const m = (await server.modelMetadata(req.name, version(req.version))) as {
+        name: string;
+        versions: string[];
+        platform: string;
+        inputs: TensorMeta[];
+        outputs: TensorMeta[];
+      };
+      const tensor = (t: TensorMeta) => create(ModelMetadataResponse_TensorMetadataSchema, { name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) });
+      return create(ModelMetadataResponseSchema, {
+        name: m.name,
+        versions: m.versions,
+        platform: m.platform,
+        inputs: m.inputs.map(tensor),
+        outputs: m.outputs.map(tensor),
+      });
+    },
+    modelConfig: async (req: ModelConfigRequest): Promise<ModelConfigResponse> =>
+      create(ModelConfigResponseSchema, { config: await server.modelConfigMessage(req.name, version(req.version)) }),
     // The statistics' JSON keys are the message's field names: one conversion, no second table.
-    modelStatistics: (req: ModelStatisticsRequest): Promise<ModelStatisticsResponse> =>
-      rpc(async () =>
-        fromJson(ModelStatisticsResponseSchema, (await server.modelStats(req.name || undefined, version(req.version))) as unknown as JsonValue, {
-          ignoreUnknownFields: true,
-        }),
-      ),
+    modelStatistics: async (req: ModelStatisticsRequest): Promise<ModelStatisticsResponse> =>
+      fromJson(ModelStatisticsResponseSchema, (await server.modelStats(req.name || undefined, version(req.version))) as unknown as JsonValue, {
+        ignoreUnknownFields: true,
+      }),
   };
 }

@@ -1,8 +1,7 @@
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext } from '@connectrpc/connect';
 import { invalidArg, type LoadOptions, unsupported } from '../../core/index.ts';
 import { type AuditedAction, auditAction, checkFilePath, parseConfigOverride } from '../repository-actions.ts';
-import { type GrpcContext, peerOf } from './context.ts';
+import type { CallContext, GrpcContext } from './context.ts';
 import {
   type ModelRepositoryParameter,
   type RepositoryIndexRequest,
@@ -16,14 +15,13 @@ import {
   type RepositoryModelUnloadResponse,
   RepositoryModelUnloadResponseSchema,
 } from './gen/grpc_service_pb.ts';
-import { grpcCode, grpcMessage, rpc } from './status.ts';
+import { grpcCode, grpcMessage } from './status.ts';
 
 /** The model repository extension: index, load (config and `file:` overrides) and unload, audited as over HTTP. */
 export function repositoryHandlers(g: GrpcContext) {
   const { server } = g;
   /** Runs a load or unload, writes its audit line whatever the outcome, and ends the call with it. */
-  // gRPC's OK is 0 (connect's Code has no member for it).
-  const audited = async (what: AuditedAction, ctx: HandlerContext, fn: () => Promise<void>): Promise<void> => {
+  const audited = async (what: AuditedAction, ctx: CallContext, fn: () => Promise<void>): Promise<void> => {
     let failure: unknown;
     try {
       await fn();
@@ -31,36 +29,32 @@ export function repositoryHandlers(g: GrpcContext) {
       failure = e;
     }
     const outcome = failure === undefined ? { status: 0, result: 'ok' } : { status: grpcCode(failure) as number, result: grpcMessage(failure) };
-    await auditAction(server, g.audit, what, { ...outcome, source: peerOf(ctx), protocol: 'grpc' });
+    await auditAction(server, g.audit, what, { ...outcome, source: ctx.peer, protocol: 'grpc' });
     if (failure !== undefined) throw failure;
   };
   return {
     // The repository name is accepted and ignored, as by the HTTP route /v2/repository/{repo}/index.
-    repositoryIndex: (req: RepositoryIndexRequest): Promise<RepositoryIndexResponse> =>
-      rpc(async () =>
-        create(RepositoryIndexResponseSchema, {
-          models: (await server.index(req.ready)).map((e) =>
-            create(RepositoryIndexResponse_ModelIndexSchema, { name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' }),
-          ),
-        }),
-      ),
-    repositoryModelLoad: (req: RepositoryModelLoadRequest, ctx: HandlerContext): Promise<RepositoryModelLoadResponse> =>
-      rpc(async () => {
-        const model = modelName(req);
-        const opts = loadOptions(req.parameters);
-        const what = { action: 'load' as const, model, config_override: opts.config !== undefined, files: opts.files!.size };
-        await audited(what, ctx, () => server.load(model, opts));
-        return create(RepositoryModelLoadResponseSchema);
+    repositoryIndex: async (req: RepositoryIndexRequest): Promise<RepositoryIndexResponse> =>
+      create(RepositoryIndexResponseSchema, {
+        models: (await server.index(req.ready)).map((e) =>
+          create(RepositoryIndexResponse_ModelIndexSchema, { name: e.name, version: e.version ?? '', state: e.state ?? '', reason: e.reason ?? '' }),
+        ),
       }),
-    repositoryModelUnload: (req: RepositoryModelUnloadRequest, ctx: HandlerContext): Promise<RepositoryModelUnloadResponse> =>
-      rpc(async () => {
-        const model = modelName(req);
-        const flag = req.parameters.unload_dependents?.parameterChoice;
-        if (flag !== undefined && flag.case !== 'boolParam') throw invalidArg(`invalid value type for 'unload_dependents' parameter, expected bool_param.`);
-        const what = { action: 'unload' as const, model, config_override: false, files: 0 };
-        await audited(what, ctx, () => server.unload(model, { unloadDependents: flag?.value === true }));
-        return create(RepositoryModelUnloadResponseSchema);
-      }),
+    repositoryModelLoad: async (req: RepositoryModelLoadRequest, ctx: CallContext): Promise<RepositoryModelLoadResponse> => {
+      const model = modelName(req);
+      const opts = loadOptions(req.parameters);
+      const what = { action: 'load' as const, model, config_override: opts.config !== undefined, files: opts.files!.size };
+      await audited(what, ctx, () => server.load(model, opts));
+      return create(RepositoryModelLoadResponseSchema);
+    },
+    repositoryModelUnload: async (req: RepositoryModelUnloadRequest, ctx: CallContext): Promise<RepositoryModelUnloadResponse> => {
+      const model = modelName(req);
+      const flag = req.parameters.unload_dependents?.parameterChoice;
+      if (flag !== undefined && flag.case !== 'boolParam') throw invalidArg(`invalid value type for 'unload_dependents' parameter, expected bool_param.`);
+      const what = { action: 'unload' as const, model, config_override: false, files: 0 };
+      await audited(what, ctx, () => server.unload(model, { unloadDependents: flag?.value === true }));
+      return create(RepositoryModelUnloadResponseSchema);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { unavailable } from '../../core/index.ts';
 import type { ApiCategory, RestrictionRule } from '../http/restricted.ts';
+import type { Guard } from './adapter.ts';
 
 /** Triton's category of each RPC (server src/grpc: the restricted key each handler reads). Health/Check is never restricted. */
 const CATEGORY: Record<string, ApiCategory> = {
@@ -29,10 +30,11 @@ const CATEGORY: Record<string, ApiCategory> = {
 export const HEADER_PREFIX = 'triton-grpc-protocol-';
 
 /**
- * --grpc-restricted-protocol: calls in a restricted category need the metadata header
- * `triton-grpc-protocol-<key>: <value>`, else UNAVAILABLE with Triton's message.
+ * --grpc-restricted-protocol: calls of GRPCInferenceService in a restricted category need the
+ * metadata header `triton-grpc-protocol-<key>: <value>`, else UNAVAILABLE with Triton's message.
+ * The rule of each method is found once, when the service is built.
  */
-export function restrictedProtocol(rules: RestrictionRule[]): Interceptor {
+export function restrictedProtocol(rules: RestrictionRule[]): Guard {
   const byCategory = new Map<ApiCategory, RestrictionRule>();
   for (const r of rules) {
     for (const c of r.categories) {
@@ -40,13 +42,13 @@ export function restrictedProtocol(rules: RestrictionRule[]): Interceptor {
       byCategory.set(c, r);
     }
   }
-  return (next) => (req) => {
-    const category = req.service.typeName === 'inference.GRPCInferenceService' ? CATEGORY[req.method.name] : undefined;
+  return (method) => {
+    const category = CATEGORY[method];
     const rule = category ? byCategory.get(category) : undefined;
-    if (rule) {
-      const header = `${HEADER_PREFIX}${rule.header}`;
-      if (req.header.get(header) !== rule.value) throw new ConnectError(`This protocol is restricted, expecting header '${header}'`, Code.Unavailable);
-    }
-    return next(req);
+    if (!rule) return undefined;
+    const header = `${HEADER_PREFIX}${rule.header}`;
+    return (ctx) => {
+      if (ctx.header(header) !== rule.value) throw unavailable(`This protocol is restricted, expecting header '${header}'`);
+    };
   };
 }

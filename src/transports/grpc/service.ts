@@ -1,5 +1,6 @@
-import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import type { Server } from '@grpc/grpc-js';
 import type { AuditEntry } from '../http/context.ts';
+import { grpcService, OpenCalls } from './adapter.ts';
 import type { GrpcContext, GrpcServer, GrpcServiceOptions } from './context.ts';
 import { GRPCInferenceService } from './gen/grpc_service_pb.ts';
 import { Health } from './gen/health_pb.ts';
@@ -14,18 +15,19 @@ import { unsupportedHandlers } from './unsupported.ts';
 
 export type { GrpcServer, GrpcServiceOptions } from './context.ts';
 
-/** The gRPC service of one server: its routes, and `drain()` for shutdown. */
+/** The gRPC service of one server: its methods on a grpc-js server, and the two steps of shutdown. */
 export interface GrpcService {
-  routes(router: ConnectRouter): void;
-  /** Interceptors every call passes (--grpc-restricted-protocol). */
-  interceptors: Interceptor[];
+  /** Adds GRPCInferenceService and grpc.health.v1.Health to a grpc-js server. */
+  addTo(server: Server): void;
   /** Shutdown begins: streams take no new requests and end once their requests are answered. */
   drain(): void;
+  /** Cancels the calls still in progress. */
+  cancelAll(): void;
 }
 
 /**
- * Triton's GRPCInferenceService (all 20 RPCs) and grpc.health.v1.Health over one
- * server, platform-neutral: a listener (node:http2 on Node and Deno) serves the routes.
+ * Triton's GRPCInferenceService (all 20 RPCs) and grpc.health.v1.Health over one server,
+ * platform-neutral: a listener (listen.ts) hands it connections.
  */
 export function createGrpcService(server: GrpcServer, opts: GrpcServiceOptions = {}): GrpcService {
   let draining = false;
@@ -41,22 +43,31 @@ export function createGrpcService(server: GrpcServer, opts: GrpcServiceOptions =
       return () => drainListeners.delete(listener);
     },
   };
+  const open = new OpenCalls();
+  const guard = opts.restricted && opts.restricted.length > 0 ? restrictedProtocol(opts.restricted) : undefined;
   return {
-    routes(router) {
-      router.service(GRPCInferenceService, {
-        ...metadataHandlers(g),
-        ...repositoryHandlers(g),
-        ...unsupportedHandlers,
-        modelInfer: modelInfer(g),
-        modelStreamInfer: modelStreamInfer(g),
-        logSettings: logSettings(g),
-      });
-      router.service(Health, { check: healthCheck(g) });
+    addTo(grpc) {
+      const inference = grpcService(
+        GRPCInferenceService,
+        {
+          ...metadataHandlers(g),
+          ...repositoryHandlers(g),
+          ...unsupportedHandlers,
+          modelInfer: modelInfer(g),
+          modelStreamInfer: modelStreamInfer(g),
+          logSettings: logSettings(g),
+        },
+        open,
+        guard,
+      );
+      grpc.addService(inference.definition, inference.implementation);
+      const health = grpcService(Health, { check: healthCheck(g) }, open);
+      grpc.addService(health.definition, health.implementation);
     },
-    interceptors: opts.restricted && opts.restricted.length > 0 ? [restrictedProtocol(opts.restricted)] : [],
     drain() {
       draining = true;
       for (const l of [...drainListeners]) l();
     },
+    cancelAll: () => open.abortAll(),
   };
 }

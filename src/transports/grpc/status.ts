@@ -1,42 +1,40 @@
 import { type ErrorCode, isServerError } from '../../core/index.ts';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { status } from '@grpc/grpc-js';
+
+/** A call's end as grpc-js sends it: the status code and its message (grpc-message). */
+export interface GrpcStatus {
+  code: status;
+  details: string;
+}
 
 /** Triton's mapping from error codes to gRPC status codes (server src/grpc/grpc_utils.cc; the only place it lives). */
-const STATUS: Record<ErrorCode, Code> = {
-  INTERNAL: Code.Internal,
-  NOT_FOUND: Code.NotFound,
-  INVALID_ARG: Code.InvalidArgument,
-  UNAVAILABLE: Code.Unavailable,
-  UNSUPPORTED: Code.Unimplemented,
-  ALREADY_EXISTS: Code.AlreadyExists,
-  CANCELLED: Code.Canceled,
-  UNKNOWN: Code.Unknown,
+const STATUS: Record<ErrorCode, status> = {
+  INTERNAL: status.INTERNAL,
+  NOT_FOUND: status.NOT_FOUND,
+  INVALID_ARG: status.INVALID_ARGUMENT,
+  UNAVAILABLE: status.UNAVAILABLE,
+  UNSUPPORTED: status.UNIMPLEMENTED,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  CANCELLED: status.CANCELLED,
+  UNKNOWN: status.UNKNOWN,
 };
 
 /** The gRPC status code of anything thrown (a ServerError by its code, anything else INTERNAL). */
-export function grpcCode(e: unknown): Code {
-  if (e instanceof ConnectError) return e.code;
-  return isServerError(e) ? (STATUS[e.code] ?? Code.Unknown) : Code.Internal;
+export function grpcCode(e: unknown): status {
+  return isServerError(e) ? (STATUS[e.code] ?? status.UNKNOWN) : status.INTERNAL;
 }
 
-/** The message a client reads: the core's text as it is (ConnectError's own prefix left out). */
+/** The message a client reads: the core's text as it is. */
 export function grpcMessage(e: unknown): string {
-  if (e instanceof ConnectError) return e.rawMessage;
   if (isServerError(e)) return e.message;
   return `internal error: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-/** Turns anything thrown by the core into the ConnectError that ends the call with Triton's status. */
-export function toConnectError(e: unknown): ConnectError {
-  if (e instanceof ConnectError) return e;
-  return new ConnectError(grpcMessage(e), grpcCode(e), undefined, undefined, e);
-}
-
-/** Runs a handler body, turning a thrown core error into its gRPC status. */
-export async function rpc<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toConnectError(e);
-  }
+/**
+ * The status that ends a call with anything thrown, as grpc-js takes it (an Error carrying `code`
+ * and `details`). Lone surrogates are replaced: grpc-js percent-encodes the message with encodeURI.
+ */
+export function toStatus(e: unknown): GrpcStatus & Error {
+  const details = grpcMessage(e).replace(/\p{Cs}/gu, '\uFFFD');
+  return { name: 'GrpcStatus', message: details, code: grpcCode(e), details };
 }

@@ -1,12 +1,11 @@
 import { create } from '@bufbuild/protobuf';
-import type { HandlerContext } from '@connectrpc/connect';
 import { type InferResponse, serverError } from '../../core/index.ts';
-import type { GrpcContext } from './context.ts';
+import type { CallContext, GrpcContext } from './context.ts';
 import { type ModelInferRequest, ModelInferResponseSchema, type ModelStreamInferResponse, ModelStreamInferResponseSchema } from './gen/grpc_service_pb.ts';
 import { decodeModelInferRequest, type GrpcInferRequest } from './infer-request.ts';
 import { encodeModelInferResponse, markFinal } from './infer-response.ts';
 import { InOrder, WriteQueue } from './queue.ts';
-import { grpcMessage, toConnectError } from './status.ts';
+import { grpcMessage } from './status.ts';
 
 type Write = (msg: ModelStreamInferResponse) => void;
 
@@ -22,10 +21,10 @@ const SHUTTING_DOWN = 'GRPC server is shutting down and has stopped accepting ne
  * a deadline cancels them.
  */
 export function modelStreamInfer(g: GrpcContext) {
-  return (requests: AsyncIterable<ModelInferRequest>, ctx: HandlerContext): AsyncIterable<ModelStreamInferResponse> => {
+  return (requests: AsyncIterable<ModelInferRequest>, ctx: CallContext): AsyncIterable<ModelStreamInferResponse> => {
     const out = new WriteQueue<ModelStreamInferResponse>();
     const inOrder = new InOrder<ModelStreamInferResponse>((m) => out.push(m));
-    const errorMode = ctx.requestHeader.get('triton_grpc_error') === 'true';
+    const errorMode = ctx.header('triton_grpc_error') === 'true';
     let inflight = 0;
     // Whether more requests may come: not once the client half-closed, nor once shutdown began.
     let reading = true;
@@ -38,7 +37,7 @@ export function modelStreamInfer(g: GrpcContext) {
     });
     ctx.signal.addEventListener('abort', stopDrain, { once: true });
     const onError = (write: Write, e: unknown, msg: ModelInferRequest) => {
-      if (errorMode) out.fail(toConnectError(e));
+      if (errorMode) out.fail(e);
       else write(errorResponse(msg, e));
     };
 
@@ -89,8 +88,8 @@ export function modelStreamInfer(g: GrpcContext) {
           void serve(msg).finally(settle);
         }
       } catch (e) {
-        // The request side failed (a message over --grpc-max-input-size, a broken stream).
-        out.fail(toConnectError(e));
+        // The request side failed (the call was cancelled, or refused a message over --grpc-max-input-size).
+        out.fail(e);
       } finally {
         reading = false;
         stopDrain();
