@@ -46,7 +46,6 @@ const builds = {
       'js-worker': 'src/platform/node/js-worker.ts',
       'ort-thread': 'src/platform/ort/node/ort-thread.ts',
       frontend: 'src/platform/node/frontend.ts',
-      'stress-deadline': 'src/cli/stress/grpc-deadline-worker.ts',
       electron: 'src/platform/electron/index.ts',
     },
     outdir: `${OUT}/node`,

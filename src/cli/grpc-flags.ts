@@ -28,7 +28,12 @@ export const GRPC_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'grpc-keepalive-time', type: 'int', min: 0, default: 7200000, help: 'Milliseconds between keepalive pings on a gRPC connection (0 = none)' },
   { name: 'grpc-keepalive-timeout', type: 'int', min: 0, default: 20000, help: 'Milliseconds a keepalive ping may go unanswered before the connection closes' },
-  { name: 'grpc-keepalive-permit-without-calls', type: 'bool', default: false, help: 'Send keepalive pings on connections without calls in progress' },
+  {
+    name: 'grpc-keepalive-permit-without-calls',
+    type: 'bool',
+    default: false,
+    help: 'Accepted for Triton; no effect: the server (grpc-js) pings every connection, idle or not, as if it were set',
+  },
   ...IGNORED.map(
     (name): FlagSpec => ({ name, type: 'int', min: 0, help: 'Accepted for Triton compatibility; no effect (Node’s HTTP/2 server has no such setting)' }),
   ),

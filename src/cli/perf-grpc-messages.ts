@@ -1,6 +1,4 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError } from '@connectrpc/connect';
-import { connectFailure } from '../tools/perf/client.ts';
 import type { DecodedOutput, SequenceFlags } from '../tools/perf/index.ts';
 import {
   type InferParameter,
@@ -9,6 +7,7 @@ import {
   type ModelInferRequest,
   type ModelInferResponse,
 } from '../transports/grpc/gen/grpc_service_pb.ts';
+import { callStatus, unreachableReason } from './grpc-client.ts';
 
 /** The messages of `nereid perf -i grpc`: sequence parameters on a prepared request, outputs of a response, errors as one line. */
 
@@ -59,13 +58,12 @@ function contentsValues(c: InferTensorContents): unknown[] {
  * server running?".
  */
 export function grpcErrorLine(address: string, e: unknown): string {
-  const err = ConnectError.from(e);
-  return unreachable(address, err) ?? `${Code[err.code].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}: ${err.rawMessage}`;
+  const { name, details } = callStatus(e);
+  return unreachable(address, e) ?? `${name}: ${details}`;
 }
 
 /** The line for a call that reached no server (a socket error such as ECONNREFUSED), else undefined. */
 export function unreachable(address: string, e: unknown): string | undefined {
-  const err = ConnectError.from(e);
-  const code = (err.cause as { code?: unknown } | undefined)?.code;
-  return err.code === Code.Unavailable && typeof code === 'string' && /^E[A-Z]+$/.test(code) ? connectFailure(`http://${address}`, err) : undefined;
+  const why = unreachableReason(e);
+  return why === undefined ? undefined : `cannot connect to ${address} (${why}): is the server running?`;
 }

@@ -1,7 +1,6 @@
-import { createWritableIterable, type WritableIterable } from '@connectrpc/connect/protocol';
 import type { Sample, SequenceFlags } from '../tools/perf/index.ts';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse } from '../transports/grpc/gen/grpc_service_pb.ts';
-import type { InferenceClient } from './grpc-client.ts';
+import type { BidiStream, InferenceClient } from './grpc-client.ts';
 import { grpcErrorLine, withSequence } from './perf-grpc-messages.ts';
 
 type Check = (res: ModelInferResponse) => string | undefined;
@@ -56,34 +55,36 @@ export class StreamLanes {
 
 class Lane {
   closed = false;
-  readonly #requests: WritableIterable<ModelInferRequest> = createWritableIterable();
+  readonly #call: BidiStream<ModelInferRequest, ModelStreamInferResponse>;
   readonly #pending = new Map<string, Pending>();
   readonly #address: string;
 
   constructor(client: InferenceClient, address: string) {
     this.#address = address;
-    void this.#read(client.modelStreamInfer(this.#requests));
+    this.#call = client.modelStreamInfer();
+    void this.#read();
   }
 
   send(req: ModelInferRequest, p: Omit<Pending, 'resolve'>): Promise<Sample> {
     return new Promise((resolve) => {
       const pending = { ...p, resolve };
       this.#pending.set(req.id, pending);
-      this.#requests.write(req).catch((e: Error) => {
+      this.#call.write(req).catch((e: Error) => {
         if (this.#pending.get(req.id) === pending) this.#finish(req.id, pending, 'error', `stream closed: ${e.message}`);
       });
     });
   }
 
   end(): void {
+    if (this.closed) return;
     this.closed = true;
-    this.#requests.close();
+    this.#call.end();
   }
 
-  async #read(responses: AsyncIterable<ModelStreamInferResponse>): Promise<void> {
+  async #read(): Promise<void> {
     let why = 'the server ended the stream';
     try {
-      for await (const r of responses) this.#onResponse(r);
+      for await (const r of this.#call) this.#onResponse(r);
     } catch (e) {
       why = `stream failed: ${grpcErrorLine(this.#address, e)}`;
     }

@@ -120,6 +120,8 @@ describe('gRPC stress scenarios against a correct server', () => {
     expect(o.requests).toBe(3);
     expect(ctx.deadlineCalls).toHaveLength(1);
     expect(ctx.deadlineCalls[0]!.ms).toBeGreaterThanOrEqual(100);
+    // The request was ready before the call: more than a flow-control window of it left before the deadline.
+    expect(ctx.deadlineCalls[0]!.sent).toBeGreaterThan(2 ** 20);
     // Throttled: a checked ModelInfer instead.
     expect(clean(await deadlineScenario(ctx, { everyMs: 60_000 }))).toEqual({ wrong: undefined, unexpected: undefined });
     expect(ctx.deadlineCalls).toHaveLength(1);
@@ -148,7 +150,7 @@ describe('gRPC stress scenarios report what is wrong', () => {
     const ctx = context(wrong);
     // The wrong server takes messages up to 1 MiB: a 4 MiB request with a long deadline is refused.
     const refused = await deadlineScenario(ctx, { everyMs: 0, bytes: 4 * 2 ** 20, timeoutMs: 10_000 });
-    expect(refused.unexpected).toMatch(/^4 MiB ModelInfer with a 10000 ms deadline ended with ResourceExhausted: .*--grpc-max-input-size/);
+    expect(refused.unexpected).toMatch(/^4 MiB ModelInfer with a 10000 ms deadline ended with RESOURCE_EXHAUSTED: .*--grpc-max-input-size/);
     const plain = await deadlineScenario(ctx, { everyMs: 60_000 });
     expect(plain.wrong).toMatch(/^add_sub_plain \(gRPC\) element 0: got /);
   });

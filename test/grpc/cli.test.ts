@@ -53,6 +53,8 @@ describe('nereid serve: gRPC flags', () => {
     expect(help).toMatch(/--grpc-port N\s+gRPC port .*\(default: 8001\)/);
     expect(help).toMatch(/--grpc-max-input-size N\s+.*\(default: 2147483647\)/);
     expect(help).toMatch(/--allow-grpc\[=BOOL\]\s+.*\(default: true\)/);
+    // grpc-js's server pings idle connections too: the flag changes nothing, and --help says so.
+    expect(help).toMatch(/--grpc-keepalive-permit-without-calls\[=BOOL\]\s+Accepted for Triton; no effect: .*pings every connection, idle or not/);
   });
 
   it('a keepalive ping that goes unanswered closes the connection (--grpc-keepalive-time/-timeout)', async () => {

@@ -1,5 +1,4 @@
-import { ConnectError } from '@connectrpc/connect';
-import { grpcInferenceClient } from '../grpc-client.ts';
+import { callStatus, grpcInferenceClient, unreachableReason } from '../grpc-client.ts';
 
 /** HOST:PORT from `--grpc-url` (HOST:PORT, or http://HOST:PORT), or undefined when the text is neither. */
 export function grpcAddress(text: string): string | undefined {
@@ -20,9 +19,8 @@ export async function grpcUnreachable(address: string): Promise<string | undefin
     await client.serverLive({}, { timeoutMs: 10_000 });
     return undefined;
   } catch (e) {
-    const err = ConnectError.from(e);
-    const code = (err.cause as { code?: unknown } | undefined)?.code;
-    return `cannot reach gRPC at ${address} (${typeof code === 'string' ? code : err.message}): is the server serving gRPC there?`;
+    const s = callStatus(e);
+    return `cannot reach gRPC at ${address} (${unreachableReason(e) ?? `${s.name}: ${s.details}`}): is the server serving gRPC there?`;
   } finally {
     close();
   }

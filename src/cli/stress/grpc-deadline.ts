@@ -1,24 +1,7 @@
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { packageRoot } from '../../platform/node/package-root.ts';
-import { float32Bytes, rawOutput } from './grpc-tensors.ts';
+import { GRPCInferenceService } from '../../transports/grpc/gen/grpc_service_pb.ts';
+import { preparedUnaryCall } from './grpc-prepared-call.ts';
+import { float32Bytes, rawOutput, zeroTensorRequest } from './grpc-tensors.ts';
 import { floats, type Outcome, REQUEST_TIMEOUT_MS, type Scenario, type StressContext, throttled } from './scenarios.ts';
-
-/** What the deadline thread sends (dist/node/stress-deadline.js). */
-export interface DeadlineJob {
-  address: string;
-  model: string;
-  input: string;
-  bytes: number;
-  timeoutMs: number;
-}
-
-/** How its call ended: connect's code name (`DeadlineExceeded`), or `ok`. */
-export interface DeadlineResult {
-  code: string;
-  message: string;
-  ms: number;
-}
 
 /** Triton's TimeoutScenario: a 1 GiB FP32 tensor (268435456 elements) with a 100 ms client deadline. */
 export const DEADLINE_BYTES = 2 ** 30;
@@ -26,16 +9,7 @@ export const DEADLINE_MS = 100;
 /** At most one 1 GB call per this many ms across all clients (a 60 s run makes two). */
 const DEADLINE_EVERY_MS = 30_000;
 
-/** Sends one huge ModelInfer from its own thread (see grpc-deadline-worker.ts) and resolves with how it ended. */
-export function deadlineCall(job: DeadlineJob): Promise<DeadlineResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(packageRoot(), 'dist', 'node', 'stress-deadline.js'), { workerData: job });
-    let result: DeadlineResult | undefined;
-    worker.once('message', (r: DeadlineResult) => (result = r));
-    worker.once('error', reject);
-    worker.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the deadline thread exited with ${code} without a result`))));
-  });
-}
+const MODEL_INFER = `/${GRPCInferenceService.typeName}/${GRPCInferenceService.method.modelInfer.name}`;
 
 /** A checked ModelInfer to `add_sub_plain` (sum and difference of two FP32 [1,16] tensors in raw_input_contents). */
 export async function grpcPlainInference(ctx: StressContext): Promise<Outcome> {
@@ -80,9 +54,11 @@ export async function deadlineScenario(ctx: StressContext, opts: DeadlineOptions
   if (!throttled(ctx, 'grpc-deadline', everyMs)) return grpcPlainInference(ctx);
   const rssBefore = ctx.mainRss();
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak ?? 0, ctx.mainRss() ?? 0) || undefined), 200);
-  const call = await deadlineCall({ address: ctx.grpcAddress(), model: 'identity', input: 'INPUT0', bytes, timeoutMs }).finally(() => clearInterval(sampler));
-  if (call.code !== 'DeadlineExceeded')
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak ?? 0, ctx.mainRss() ?? 0) || undefined), 25);
+  // The request's bytes are ready before the call starts (zeros: no page is touched until sent), so the deadline covers the sending.
+  const request = zeroTensorRequest('identity', 'INPUT0', bytes);
+  const call = await preparedUnaryCall(ctx.grpcAddress(), MODEL_INFER, request, timeoutMs).finally(() => clearInterval(sampler));
+  if (call.code !== 'DEADLINE_EXCEEDED')
     return {
       requests: 1,
       unexpected: `${(bytes / 2 ** 20).toFixed(0)} MiB ModelInfer with a ${timeoutMs} ms deadline ended with ${call.code}: ${call.message}`,
@@ -90,7 +66,7 @@ export async function deadlineScenario(ctx: StressContext, opts: DeadlineOptions
   const live = await ctx.grpc().serverLive({}, { timeoutMs: REQUEST_TIMEOUT_MS });
   if (!live.live) return { requests: 2, unexpected: 'ServerLive is false after the 1 GB deadline' };
   const after = await grpcPlainInference(ctx);
-  ctx.deadlineCalls.push({ ms: call.ms, rssBefore, rssPeak, rssAfter: ctx.mainRss() });
+  ctx.deadlineCalls.push({ ms: call.ms, sent: call.sent, rssBefore, rssPeak, rssAfter: ctx.mainRss() });
   return { ...after, requests: 2 + after.requests };
 }
 

@@ -1,5 +1,11 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { InferParameterSchema, ModelInferResponse, ModelStreamInferResponse } from '../../transports/grpc/gen/grpc_service_pb.ts';
+import { create, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import {
+  type InferParameterSchema,
+  ModelInferRequestSchema,
+  type ModelInferResponse,
+  type ModelStreamInferResponse,
+} from '../../transports/grpc/gen/grpc_service_pb.ts';
 import type { StreamRequest } from './grpc-stream.ts';
 import type { Outcome } from './scenarios.ts';
 
@@ -27,6 +33,24 @@ export function rawOutput(res: ModelInferResponse, name: string, datatype: 'INT3
   if (i < 0 || !raw || res.outputs[i]!.datatype !== datatype || raw.byteLength % 4 !== 0) return undefined;
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   return Array.from({ length: raw.byteLength / 4 }, (_, k) => (datatype === 'INT32' ? v.getInt32(k * 4, true) : v.getFloat32(k * 4, true)));
+}
+
+/**
+ * The protobuf bytes of a ModelInferRequest to `model` with one FP32 input of `bytes` zero bytes in
+ * raw_input_contents, made without encoding the tensor: protobuf-es encodes the rest, then come
+ * raw_input_contents' tag and length, then the zeros (a field may follow the others on the wire).
+ */
+export function zeroTensorRequest(model: string, input: string, bytes: number): Uint8Array {
+  const head = toBinary(
+    ModelInferRequestSchema,
+    create(ModelInferRequestSchema, { modelName: model, inputs: [{ name: input, datatype: 'FP32', shape: [BigInt(bytes / 4)] }] }),
+  );
+  const raw = ModelInferRequestSchema.field.rawInputContents!.number;
+  const prefix = new BinaryWriter().tag(raw, WireType.LengthDelimited).uint32(bytes).finish();
+  const out = new Uint8Array(head.length + prefix.length + bytes);
+  out.set(head);
+  out.set(prefix, head.length);
+  return out;
 }
 
 /**

@@ -237,8 +237,9 @@ function renderReport(
 function deadlineLine(calls: DeadlineCall[]): string {
   if (calls.length === 0) return 'gRPC 1 GB deadline calls: 0';
   const took = calls.map((c) => `${(c.ms / 1000).toFixed(1)} s`).join(', ');
+  const sent = calls.map((c) => mb(c.sent)).join(', ');
   const rss = calls.map((c) => `${mb(c.rssBefore)} → peak ${mb(c.rssPeak)} → ${mb(c.rssAfter)}`).join('; ');
-  return `gRPC 1 GB deadline calls: ${calls.length}, DEADLINE_EXCEEDED on the client after ${took}; main server resident memory before → during → after each: ${rss}`;
+  return `gRPC 1 GB deadline calls: ${calls.length}, DEADLINE_EXCEEDED on the client after ${took}, having sent ${sent} of the request; main server resident memory before → during → after each: ${rss}`;
 }
 
 async function grpcLive(ctx: StressContext): Promise<boolean> {

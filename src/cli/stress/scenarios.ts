@@ -34,6 +34,8 @@ export interface StressContext {
 export interface DeadlineCall {
   /** Milliseconds from the call to DEADLINE_EXCEEDED on the client. */
   ms: number;
+  /** Bytes the client's connection sent during the call (how much of the request left before the deadline). */
+  sent: number;
   /** Main server RSS (bytes) just before the call, its peak while the call ran, and once the server had answered the requests that followed. */
   rssBefore?: number;
   rssPeak?: number;
