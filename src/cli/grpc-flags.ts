@@ -4,7 +4,7 @@ import { parseRestriction } from '../transports/http/restricted.ts';
 import type { FlagSpec, ParsedArgs } from './args.ts';
 import type { ListenerSpec } from './listeners.ts';
 
-/** Triton's HTTP/2 ping-policing flags: Node's HTTP/2 server has no such settings, so they are accepted and have no effect. */
+/** Triton's HTTP/2 ping-policing flags: the gRPC server (grpc-js) has no such settings, so they are accepted and have no effect. */
 const IGNORED = ['grpc-http2-max-pings-without-data', 'grpc-http2-min-recv-ping-interval-without-data', 'grpc-http2-max-ping-strikes'];
 
 export const GRPC_FLAGS: readonly FlagSpec[] = [
@@ -35,7 +35,7 @@ export const GRPC_FLAGS: readonly FlagSpec[] = [
     help: 'Accepted for Triton; no effect: the server (grpc-js) pings every connection, idle or not, as if it were set',
   },
   ...IGNORED.map(
-    (name): FlagSpec => ({ name, type: 'int', min: 0, help: 'Accepted for Triton compatibility; no effect (Node’s HTTP/2 server has no such setting)' }),
+    (name): FlagSpec => ({ name, type: 'int', min: 0, help: 'Accepted for Triton compatibility; no effect (the gRPC server, grpc-js, has no such setting)' }),
   ),
 ];
 

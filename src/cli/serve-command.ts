@@ -69,7 +69,7 @@ export async function runServeCommand(argv: string[], host: ServeHost): Promise<
   if (portProblem) return commandError(portProblem);
   const log = createLogger({ verbose: flags['log-verbose'] as number, format: flags['log-format'] as 'default' | 'json' });
   host.banner?.(log, flags);
-  for (const flag of grpc?.ignored ?? []) log.warn(`${flag} has no effect: Node's HTTP/2 server has no such setting (accepted for Triton compatibility)`);
+  for (const flag of grpc?.ignored ?? []) log.warn(`${flag} has no effect: the gRPC server (grpc-js) has no such setting (accepted for Triton compatibility)`);
   const server = await host.createServer({
     repositories: repos,
     id: flags.id as string,

@@ -32,7 +32,7 @@ describe('nereid serve: gRPC flags', () => {
     }
     const warned = await startCli(['--model-repository', repo, '--grpc-http2-max-ping-strikes', '0', '--grpc-keepalive-time', '1000']);
     try {
-      expect(warned.output()).toMatch(/W \S+ --grpc-http2-max-ping-strikes has no effect: Node's HTTP\/2 server has no such setting/);
+      expect(warned.output()).toMatch(/W \S+ --grpc-http2-max-ping-strikes has no effect: the gRPC server \(grpc-js\) has no such setting/);
     } finally {
       await warned.stop();
     }

@@ -105,7 +105,7 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
 }
 
 /**
- * Serves Triton's gRPC service on its own port (8001), over Node's HTTP/2 server. Loaded on first use, so
+ * Serves Triton's gRPC service on its own port (8001), on @grpc/grpc-js (over node:http2). Loaded on first use, so
  * a server without gRPC never loads the HTTP/2 stack.
  */
 export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
