@@ -3,6 +3,7 @@ import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { DenoApi } from '../../types/deno.d.ts';
 import type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
+import { withGrpcFrontends, withHttpFrontends } from '../frontends.ts';
 import { denoProcessSample } from './process-metrics.ts';
 
 declare const Deno: DenoApi & { listen(options: { port: number; hostname: string }): { close(): void } };
@@ -76,30 +77,7 @@ export async function serve(server: InferenceServer, opts: ServeOptions = {}): P
     return listen((req, info) => app.fetch(req, info), opts);
   }
   const { startFrontends } = await import('./frontends.ts');
-  const frontends = await startFrontends(server, threads - 1, {
-    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
-    http: {
-      port: main.port,
-      address: opts.address ?? '0.0.0.0',
-      maxHeaderSize: opts.maxHeaderSize,
-      maxInputSize: opts.maxInputSize,
-      maxPending: opts.maxPending,
-      restricted: opts.restricted,
-      corsOrigin: opts.corsOrigin,
-    },
-  }).catch(async (e: unknown) => {
-    await main.close();
-    throw e;
-  });
-  return {
-    url: main.url,
-    port: main.port,
-    threads,
-    async close() {
-      await frontends.close();
-      await main.close();
-    },
-  };
+  return withHttpFrontends(server, main, threads, opts, startFrontends);
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */
@@ -109,7 +87,7 @@ export function serveMetrics(server: InferenceServer, opts: ListenOptions = {}):
 }
 
 /**
- * Serves Triton's gRPC service on its own port (8001), over node:http2 through Deno's Node compatibility. Loaded on first use, so
+ * Serves Triton's gRPC service on its own port (8001), on @grpc/grpc-js through Deno's Node compatibility (node:http2). Loaded on first use, so
  * a server without gRPC never loads the HTTP/2 stack.
  */
 export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions = {}): Promise<GrpcListener> {
@@ -117,27 +95,8 @@ export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions
   const threads = opts.threads ?? 1;
   if (threads <= 1) return listenGrpc(server, opts);
   const main = await listenGrpc(server, { ...opts, reusePort: true });
-  const { audit: _audit, threads: _threads, ...grpc } = opts;
   const { startFrontends } = await import('./frontends.ts');
-  const frontends = await startFrontends(server, threads - 1, {
-    log: { verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' },
-    grpc: { ...grpc, port: main.port },
-  }).catch(async (e: unknown) => {
-    await main.close();
-    throw e;
-  });
-  return {
-    url: main.url,
-    port: main.port,
-    drain: () => {
-      main.drain();
-      void frontends.close();
-    },
-    async close() {
-      await frontends.close();
-      await main.close();
-    },
-  };
+  return withGrpcFrontends(server, main, threads, opts, startFrontends);
 }
 
 /** Binds `port` on `address` until closed; errors carry Node's codes (EADDRINUSE, ...). */

@@ -7,6 +7,7 @@ import { createHttpApp } from '../../transports/http/app.ts';
 import { createMetricsApp } from '../../transports/http/metrics.ts';
 import type { GrpcListener, GrpcListenOptions, Listener, ListenOptions, PlatformListen, ServeOptions } from '../shape.ts';
 import { responseCloseSignal } from './close-signal.ts';
+import { withGrpcFrontends, withHttpFrontends } from '../frontends.ts';
 import { nodeSharesPorts } from './frontend-options.ts';
 import { startFrontends } from './frontends.ts';
 import { nodeHttpIo } from './http-io.ts';
@@ -73,30 +74,7 @@ export async function serve(server: InferenceServer, opts: ServeOptions = {}): P
     return listen(app.fetch, opts);
   }
   const main = await listenShared(app.fetch, opts);
-  const frontends = await startFrontends(server, threads - 1, {
-    log: logOptions(server),
-    http: {
-      port: main.port,
-      address: opts.address ?? '0.0.0.0',
-      maxHeaderSize: opts.maxHeaderSize,
-      maxInputSize: opts.maxInputSize,
-      maxPending: opts.maxPending,
-      restricted: opts.restricted,
-      corsOrigin: opts.corsOrigin,
-    },
-  }).catch(async (e) => {
-    await main.close();
-    throw e;
-  });
-  return {
-    url: main.url,
-    port: main.port,
-    threads,
-    async close() {
-      await frontends.close();
-      await main.close();
-    },
-  };
+  return withHttpFrontends(server, main, threads, opts, startFrontends);
 }
 
 /** Serves GET /metrics (Prometheus) on its own port, as Triton does, with this process's `process_*` series. */
@@ -113,26 +91,8 @@ export async function serveGrpc(server: InferenceServer, opts: GrpcListenOptions
   const threads = opts.threads ?? 1;
   if (threads <= 1 || !nodeSharesPorts()) return listenGrpc(server, opts);
   const main = await listenGrpc(server, { ...opts, reusePort: true });
-  const { audit: _audit, threads: _threads, ...grpc } = opts;
-  const frontends = await startFrontends(server, threads - 1, { log: logOptions(server), grpc: { ...grpc, port: main.port } }).catch(async (e) => {
-    await main.close();
-    throw e;
-  });
-  return {
-    url: main.url,
-    port: main.port,
-    drain: () => {
-      main.drain();
-      void frontends.close();
-    },
-    async close() {
-      await frontends.close();
-      await main.close();
-    },
-  };
+  return withGrpcFrontends(server, main, threads, opts, startFrontends);
 }
-
-const logOptions = (server: InferenceServer) => ({ verbose: server.log.verboseLevel ?? 0, format: server.log.settings?.format ?? 'default' });
 
 /** Binds `port` on `address` until closed (rejects with Node's system error, e.g. code EADDRINUSE). */
 export function holdPort(port: number, address: string): Promise<{ close(): Promise<void> }> {
