@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { type ExampleServer, startExampleServer } from '../../examples/browser/serve.mjs';
 import { launchBrowser, skipBrowser, snapshotDist } from '../browser/harness.ts';
 import { tmpTree } from '../helpers/tmp.ts';
-import { type BackendFeatures, backendContract } from './backend-contract.ts';
+import { type BackendFeatures, backendContract, type Unsupported } from './backend-contract.ts';
 import type { BackendHarness, ContractModel } from './backend-harness.ts';
 import type { RunnerInit } from './backend-browser-runner.ts';
 import { NOT_UTF8, onnxFiles } from './backend-subjects.ts';
@@ -87,18 +87,27 @@ async function pageHarness(subject: string, provider: RunnerInit['provider']): P
   return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => call(m, ...args)])) as unknown as BackendHarness;
 }
 
-const noProcess = { unsupported: 'a page has no process of its own to exit; the test closes the page and the browser' };
-
 /**
  * onnxruntime-web's WebGPU build (ort-wasm-simd-threaded.asyncify) has no string Cast kernel: a
- * string model cannot get a session there (Nereid's instances fall back to WASM for it).
+ * string model cannot get a session there (Nereid's instances fall back to WASM for it). Shown by
+ * opening the BYTES model on webgpu: it must fail, naming the missing kernel.
  */
-const noStringsOnWebGpu = {
+const noStringsOnWebGpu: Unsupported = {
   unsupported: "onnxruntime-web's WebGPU build has no string Cast kernel, so the BYTES model cannot load on webgpu",
+  async confirm(h) {
+    const opened = await h.open('strings').then(
+      async ({ ids }) => {
+        for (const id of ids) await h.dispose(id);
+        return 'opened';
+      },
+      (e: Error) => e.message,
+    );
+    expect(opened).toMatch(/Cast/);
+  },
 };
 
 describe.skipIf(skipBrowser)('onnxruntime-web in Chromium', () => {
-  const features: BackendFeatures = { autoComplete: true, bytes: true, badInput: NOT_UTF8, creation: 'serial', processExit: noProcess, device: 'wasm' };
+  const features: BackendFeatures = { autoComplete: true, bytes: true, badInput: NOT_UTF8, creation: 'serial', processExit: null, device: 'wasm' };
   backendContract('onnxruntime-web in Chromium, a Web Worker (wasm)', () => pageHarness('wasm', 'wasm'), features);
   backendContract('onnxruntime-web in Chromium, a Web Worker (webgpu on SwiftShader)', () => pageHarness('webgpu', 'webgpu'), {
     ...features,
