@@ -1,22 +1,10 @@
+import { byteSize, elementCount, isDataType } from '../../core/index.ts';
 import type { ModelInfo, TensorMeta } from './model-info.ts';
 import { PerfError } from './model-info.ts';
 import type { RequestSpec } from './perf-client.ts';
 
-const SIZES: Record<string, number> = {
-  BOOL: 1,
-  UINT8: 1,
-  INT8: 1,
-  UINT16: 2,
-  INT16: 2,
-  FP16: 2,
-  BF16: 2,
-  UINT32: 4,
-  INT32: 4,
-  FP32: 4,
-  UINT64: 8,
-  INT64: 8,
-  FP64: 8,
-};
+/** Bytes per element of a fixed-size datatype; undefined for BYTES and names that are no datatype. */
+const sizeOf = (dt: string): number | undefined => (isDataType(dt) && dt !== 'BYTES' ? byteSize(dt) : undefined);
 const enc = new TextEncoder();
 
 export type InputData = 'zero' | 'random' | { data: Record<string, unknown>[]; validation?: Record<string, unknown>[] };
@@ -28,16 +16,14 @@ export function parseInputFile(text: string): InputData {
   return { data: json.data, validation: json.validation_data };
 }
 
-const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
 /** Little-endian bytes for `n` elements of `datatype`: zeros or random values. */
 function generated(t: TensorMeta, random: boolean): { bytes: Uint8Array; json: unknown[] } {
-  const n = count(t.shape);
+  const n = elementCount(t.shape);
   if (t.datatype === 'BYTES') {
     const items = Array.from({ length: n }, (_, i) => (random ? String(Math.floor(Math.random() * 1000)) : String(i % 10)));
     return { bytes: bytesTensor(items), json: items };
   }
-  const size = SIZES[t.datatype];
+  const size = sizeOf(t.datatype);
   if (!size) throw new PerfError(`cannot generate data for datatype ${t.datatype}`);
   const bytes = new Uint8Array(n * size);
   const dv = new DataView(bytes.buffer);
@@ -88,12 +74,12 @@ function fromFile(t: TensorMeta, value: unknown): { bytes: Uint8Array; json: unk
   const content = (Array.isArray(obj) ? obj : obj?.content)?.flat(Infinity) as unknown[] | undefined;
   if (!content) throw new PerfError(`input data for '${t.name}' is missing`);
   const shape = Array.isArray(obj) ? t.shape : (obj.shape ?? t.shape);
-  if (content.length !== count(shape))
-    throw new PerfError(`input data for '${t.name}' has ${content.length} elements, shape [${shape.join(',')}] needs ${count(shape)}`);
+  if (content.length !== elementCount(shape))
+    throw new PerfError(`input data for '${t.name}' has ${content.length} elements, shape [${shape.join(',')}] needs ${elementCount(shape)}`);
   if (t.datatype === 'BYTES') return { bytes: bytesTensor(content.map(String)), json: content, shape };
   const g = generated({ ...t, shape }, false);
   const dv = new DataView(g.bytes.buffer);
-  const size = SIZES[t.datatype]!;
+  const size = sizeOf(t.datatype)!;
   content.forEach((v, i) => {
     const n = Number(v);
     if (t.datatype === 'FP32') dv.setFloat32(i * 4, n, true);
