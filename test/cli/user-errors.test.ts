@@ -1,31 +1,16 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.ts';
+import { cliOutput } from '../helpers/cli.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 
 /**
  * A user's mistake (a file that is not there, a directory for a file, a server that is not
  * running, a malformed -u) gets one line on stderr and exit code 1 or 2: never a stack trace.
  */
-function nereid(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.once('error', reject);
-    p.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const nereid = (args: string[]) => cliOutput(args, 30_000);
 
 /** A port nothing listens on (taken, then released). */
 function closedPort(): Promise<number> {

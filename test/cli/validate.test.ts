@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addSubModel, classifierModel, identityModel } from '../../src/tools/onnx/models.ts';
-import { BIN } from '../helpers/cli.ts';
+import { cliOutput } from '../helpers/cli.ts';
 import { tmpTree } from '../helpers/tmp.ts';
 
 /**
@@ -13,21 +12,7 @@ import { tmpTree } from '../helpers/tmp.ts';
  * or as JSON; exit code 0 only when everything passes, 1 on a failure, 2 on a usage error; nothing
  * is written into the repositories.
  */
-function nereid(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.once('error', reject);
-    p.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const nereid = (args: string[]) => cliOutput(args, 60_000);
 
 /** Every file and directory under `root` with its size, mtime and content digest. */
 function snapshot(root: string): string[] {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.ts';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
+import { composing, ensemble } from '../helpers/addsub-models.ts';
 import { type FileTree, tmpTree } from '../helpers/tmp.ts';
 
 /**
@@ -11,40 +12,6 @@ import { type FileTree, tmpTree } from '../helpers/tmp.ts';
  * requests finish) and ensembles relink to what remains; KServe's model agent's habits (marker
  * files, deleting the directory before the unload call) work.
  */
-const composing = (op0: '+' | '-', op1: '+' | '-', delayMs = 0) => `
-export function autoCompleteConfig(config) {
-  if (config.input.length === 0 && config.output.length === 0) {
-    for (const n of ['INPUT0', 'INPUT1']) config.input.push({ name: n, data_type: 'TYPE_INT32', dims: [16] });
-    for (const n of ['OUTPUT0', 'OUTPUT1']) config.output.push({ name: n, data_type: 'TYPE_INT32', dims: [16] });
-  }
-  return config;
-}
-export async function execute(requests) {
-  if (${delayMs} > 0) await new Promise((r) => setTimeout(r, ${delayMs}));
-  return requests.map(({ inputs }) => {
-    const a = inputs.INPUT0.data, b = inputs.INPUT1.data;
-    return { outputs: {
-      OUTPUT0: { shape: [16], data: Int32Array.from(a, (x, i) => x ${op0} b[i]) },
-      OUTPUT1: { shape: [16], data: Int32Array.from(a, (x, i) => x ${op1} b[i]) },
-    } };
-  });
-}`;
-
-const ensemble = (step: string) => `platform: "ensemble"
-max_batch_size: 0
-input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-ensemble_scheduling {
-  step [ {
-    model_name: "${step}"
-    model_version: -1
-    input_map { key: "INPUT0" value: "INPUT0" }
-    input_map { key: "INPUT1" value: "INPUT1" }
-    output_map { key: "OUTPUT0" value: "OUTPUT0" }
-    output_map { key: "OUTPUT1" value: "OUTPUT1" }
-  } ]
-}
-`;
 
 const X = Array.from({ length: 16 }, (_, i) => i);
 const SUM = X.map((x) => x + x);

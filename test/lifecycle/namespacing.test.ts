@@ -2,6 +2,7 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { post, startServer, type TestServer } from '../helpers/server.ts';
+import { composing, ensemble as ensembleOf } from '../helpers/addsub-models.ts';
 import { type FileTree, tmpTree } from '../helpers/tmp.ts';
 
 /**
@@ -9,42 +10,10 @@ import { type FileTree, tmpTree } from '../helpers/tmp.ts';
  * "addsub" and "subadd" JavaScript models (config from autoCompleteConfig, as the Python models
  * there) and ensembles over them; every scenario under POLL and under EXPLICIT.
  */
-const composing = (op0: '+' | '-', op1: '+' | '-') => `
-export function autoCompleteConfig(config) {
-  if (config.input.length === 0 && config.output.length === 0) {
-    for (const n of ['INPUT0', 'INPUT1']) config.input.push({ name: n, data_type: 'TYPE_INT32', dims: [16] });
-    for (const n of ['OUTPUT0', 'OUTPUT1']) config.output.push({ name: n, data_type: 'TYPE_INT32', dims: [16] });
-  }
-  return config;
-}
-export function execute(requests) {
-  return requests.map(({ inputs }) => {
-    const a = inputs.INPUT0.data, b = inputs.INPUT1.data;
-    return { outputs: {
-      OUTPUT0: { shape: [16], data: Int32Array.from(a, (x, i) => x ${op0} b[i]) },
-      OUTPUT1: { shape: [16], data: Int32Array.from(a, (x, i) => x ${op1} b[i]) },
-    } };
-  });
-}`;
 const ADDSUB = composing('+', '-');
 const SUBADD = composing('-', '+');
 
-const ensemble = (step: string) => `platform: "ensemble"
-max_batch_size: 0
-version_policy: { all { }}
-input [ { name: "INPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "INPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-output [ { name: "OUTPUT0" data_type: TYPE_INT32 dims: [ 16 ] }, { name: "OUTPUT1" data_type: TYPE_INT32 dims: [ 16 ] } ]
-ensemble_scheduling {
-  step [ {
-    model_name: "${step}"
-    model_version: -1
-    input_map { key: "INPUT0" value: "INPUT0" }
-    input_map { key: "INPUT1" value: "INPUT1" }
-    output_map { key: "OUTPUT0" value: "OUTPUT0" }
-    output_map { key: "OUTPUT1" value: "OUTPUT1" }
-  } ]
-}
-`;
+const ensemble = (step: string) => ensembleOf(step, 'version_policy: { all { }}');
 
 const model = (js: string): FileTree => ({ '1/model.js': js });
 const ens = (step: string): FileTree => ({ 'config.pbtxt': ensemble(step), '1/.keep': '' });
