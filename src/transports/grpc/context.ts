@@ -1,14 +1,4 @@
-import type {
-  IndexEntry,
-  InferRequest,
-  InferResponse,
-  LoadOptions,
-  Logger,
-  LogSettingsUpdate,
-  LogSettingsView,
-  ModelConfig,
-  ResponseSink,
-} from '../../core/index.ts';
+import type { ServerApi } from '../../core/index.ts';
 import type { AuditEntry } from '../http/context.ts';
 import type { RestrictionRule } from '../http/restricted.ts';
 
@@ -20,30 +10,29 @@ export interface GrpcServiceOptions {
   audit?: (entry: AuditEntry) => void;
 }
 
-type MaybePromise<T> = T | Promise<T>;
-
 /**
  * What the gRPC service uses of a server: the InferenceServer itself, or anything that answers
- * the same calls (possibly later, from another thread): every answer is awaited.
+ * the same calls of ServerApi (possibly later, from another thread): every answer is awaited.
  */
-export interface GrpcServer {
-  readonly log: Logger;
-  isLive(): MaybePromise<boolean>;
-  isReady(): MaybePromise<boolean>;
-  metadata(): MaybePromise<{ name: string; version: string; extensions: string[] }>;
-  modelMetadata(model: string, version?: string): MaybePromise<Record<string, unknown>>;
-  modelReady(model: string, version?: string): MaybePromise<boolean>;
-  modelConfigMessage(model: string, version?: string): MaybePromise<ModelConfig>;
-  servingVersion(model: string, version?: string): MaybePromise<string>;
-  isDecoupled(model: string, version?: string): MaybePromise<boolean>;
-  modelStats(model?: string, version?: string): MaybePromise<{ model_stats: Record<string, unknown>[] }>;
-  infer(req: InferRequest, endpoint?: string): Promise<InferResponse>;
-  inferStream(req: InferRequest, sink: ResponseSink): Promise<void>;
-  index(readyOnly?: boolean): Promise<IndexEntry[]>;
-  load(model: string, opts?: LoadOptions): Promise<void>;
-  unload(model: string, opts?: { unloadDependents?: boolean }): Promise<void>;
-  logSettings(update?: LogSettingsUpdate): MaybePromise<LogSettingsView>;
-}
+export type GrpcServer = Pick<
+  ServerApi,
+  | 'log'
+  | 'isLive'
+  | 'isReady'
+  | 'metadata'
+  | 'modelMetadata'
+  | 'modelReady'
+  | 'modelConfigMessage'
+  | 'servingVersion'
+  | 'isDecoupled'
+  | 'modelStats'
+  | 'infer'
+  | 'inferStream'
+  | 'index'
+  | 'load'
+  | 'unload'
+  | 'logSettings'
+>;
 
 /** What every RPC handler reads. */
 export interface GrpcContext {
